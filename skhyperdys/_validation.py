@@ -1,0 +1,193 @@
+"""Input validation at the public boundary: clear errors that name the bad item."""
+
+import numbers
+import os
+
+import numpy as np
+import torch
+
+from .audio import load_audio
+
+# Smallest input AlexNet's feature extractor accepts (three max-pools of 3/2
+# after an 11x11 stride-4 convolution).
+MIN_IMAGE_SIDE = 63
+
+
+def _is_path(item):
+    return isinstance(item, (str, os.PathLike))
+
+
+def check_waveforms(X):
+    """Validate a collection of recordings without reading any file.
+
+    Parameters
+    ----------
+    X : sequence of 1-D array-like or paths, or 2-D numeric array
+        The recordings.
+
+    Returns
+    -------
+    items : list
+        One entry per recording: a validated 1-D floating-point ndarray, or a
+        path (str) to an existing file.
+
+    Raises
+    ------
+    TypeError, ValueError, FileNotFoundError
+        Naming the index of the first bad recording.
+    """
+    if _is_path(X) or isinstance(X, (bytes, dict)):
+        raise TypeError(
+            "X must be a sequence of recordings (1-D waveforms or audio file "
+            f"paths), got a single {type(X).__name__}; wrap one recording in a "
+            "list: [x]."
+        )
+    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):  # pandas
+        X = X.to_numpy()
+    if isinstance(X, np.ndarray):
+        if X.ndim == 1 and X.dtype.kind in "biuf":
+            raise ValueError(
+                f"X is a 1-D numeric array of shape {X.shape}: that is one "
+                "waveform, not a collection of them; pass [y] for a single "
+                "recording, or a 2-D array with one waveform per row."
+            )
+        if X.ndim not in (1, 2):
+            raise ValueError(
+                "X must be a sequence of 1-D waveforms or a 2-D array with one "
+                f"waveform per row; got an array of shape {X.shape}."
+            )
+    elif not hasattr(X, "__len__") or not hasattr(X, "__getitem__"):
+        raise TypeError(
+            "X must be a sequence of recordings (list, tuple or array of 1-D "
+            f"waveforms or audio file paths); got {type(X).__name__}."
+        )
+    if len(X) == 0:
+        raise ValueError("X holds no recordings; at least one is required.")
+    return [check_waveform(item, index) for index, item in enumerate(X)]
+
+
+def check_waveform(item, index):
+    """Validate one recording; return a float ndarray or an existing path."""
+    if _is_path(item):
+        path = os.fspath(item)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"X[{index}]: no such audio file: {path!r}")
+        return path
+    if isinstance(item, torch.Tensor):
+        item = item.detach().cpu().numpy()
+    try:
+        y = np.asarray(item)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"X[{index}] cannot be read as a numeric waveform ({err})."
+        ) from None
+    if y.dtype.kind == "O":
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"X[{index}] holds non-numeric values; expected a 1-D array of "
+                "real numbers or an audio file path."
+            ) from None
+    if y.dtype.kind not in "iuf":
+        raise TypeError(
+            f"X[{index}] has dtype {y.dtype}; expected a 1-D array of real "
+            "numbers (float or int) or an audio file path."
+        )
+    if y.ndim != 1:
+        hint = (
+            " Mix multi-channel audio to mono first (e.g. y.mean(axis=0))."
+            if y.ndim == 2
+            else ""
+        )
+        raise ValueError(
+            f"X[{index}] has shape {y.shape}; expected a 1-D waveform.{hint}"
+        )
+    if y.size == 0:
+        raise ValueError(f"X[{index}] is empty; a recording needs at least 1 sample.")
+    if y.dtype.kind != "f":
+        y = y.astype(np.float32)
+    if not np.isfinite(y).all():
+        n_bad = int(np.size(y) - np.isfinite(y).sum())
+        raise ValueError(
+            f"X[{index}] contains {n_bad} NaN or infinite sample(s); "
+            "waveforms must be finite."
+        )
+    return y
+
+
+def read_waveform(item, index, sr):
+    """Return the waveform of a validated item, reading it from disk if a path."""
+    if isinstance(item, str):
+        try:
+            return load_audio(item, sr)
+        except (FileNotFoundError, ValueError) as err:
+            raise type(err)(f"X[{index}]: {err}") from None
+    return item
+
+
+def check_images(X):
+    """Validate feature images for the classifier; return a float32 array.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If X is not a finite numeric array of shape (n, 3, H, W) with
+        H, W >= 63.
+    """
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    if isinstance(X, (list, tuple)) and X and _is_path(X[0]) or _is_path(X):
+        raise TypeError(
+            "HypernetClassifier takes feature images of shape (n, 3, H, W), "
+            "not audio; put SpectrogramImages before it in a Pipeline."
+        )
+    try:
+        X = np.asarray(X)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"X must be an array of shape (n_samples, 3, H, W); {err}"
+        ) from None
+    if X.dtype.kind not in "iuf":
+        raise TypeError(
+            f"X must be a numeric array of shape (n_samples, 3, H, W); got dtype "
+            f"{X.dtype}."
+        )
+    if X.ndim != 4 or X.shape[1] != 3:
+        raise ValueError(
+            "X must be feature images of shape (n_samples, 3, H, W), as "
+            f"SpectrogramImages produces; got shape {X.shape}."
+        )
+    if X.shape[0] == 0:
+        raise ValueError("X holds no samples; at least one is required.")
+    if min(X.shape[2:]) < MIN_IMAGE_SIDE:
+        raise ValueError(
+            f"images of {X.shape[2]}x{X.shape[3]} are too small for AlexNet; "
+            f"height and width must be at least {MIN_IMAGE_SIDE} "
+            "(set SpectrogramImages(image_size=...))."
+        )
+    X = np.asarray(X, dtype=np.float32)
+    if not np.isfinite(X).all():
+        bad = np.flatnonzero(~np.isfinite(X).reshape(len(X), -1).all(axis=1))
+        raise ValueError(
+            f"X contains NaN or infinite values (samples {bad[:5].tolist()}...)."
+        )
+    return X
+
+
+def check_int(value, name, minimum=1):
+    """Raise unless ``value`` is an integer (not bool) >= ``minimum``."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+    ):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def check_choice(value, name, choices):
+    """Raise unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
+    return value

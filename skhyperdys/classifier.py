@@ -1,0 +1,369 @@
+"""The skorch classifier: AlexNet embedding + hypernetwork head."""
+
+import numbers
+import os
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EpochScoring
+
+from ._validation import check_images, check_int
+from .modules import HypernetModule
+
+__all__ = ["HypernetClassifier"]
+
+
+def _encoded_accuracy(net, X, y):
+    """Accuracy against skorch's internal (label-encoded) targets."""
+    proba = NeuralNetClassifier.predict_proba(net, X)  # X is a skorch Dataset
+    return accuracy_score(y, proba.argmax(axis=1))
+
+
+class HypernetClassifier(NeuralNetClassifier):
+    """Dysarthria classifier: AlexNet embedding and a hypernetwork-generated head.
+
+    The model of Ilias & Askounis (2025): a torchvision AlexNet whose last
+    layer is replaced by ``Linear(4096, embed_dim)``, followed by a linear
+    classifier whose weights and bias are produced by a hypernetwork
+    ``context_dim -> hyper_hidden -> (embed_dim + 1) * n_classes`` from a
+    context vector (see :class:`skhyperdys.modules.HypernetModule`).
+
+    How the context is drawn:
+
+    * while training, a fresh ``c ~ N(0, I)`` for every sample of every batch;
+    * at prediction, deterministically: the class probabilities of
+      ``n_eval_contexts`` classifiers are averaged, their contexts drawn once
+      per fit from N(0, I) with a generator seeded from ``random_state``.
+      The same fitted model therefore always gives the same output.
+
+    It is a :class:`skorch.NeuralNetClassifier`: every skorch parameter
+    (``callbacks``, ``optimizer__weight_decay``, ``iterator_train__num_workers``,
+    ``train_split``, ...) works, and the training history is in ``history_``.
+    Input is the output of :class:`skhyperdys.SpectrogramImages`: float images
+    of shape ``(n_samples, 3, H, W)`` with H, W >= 63.
+
+    Parameters
+    ----------
+    context_dim : int, default=128
+        Size of the context vector (the paper's 128).
+    hyper_hidden : int, default=512
+        Hidden units of the hypernetwork (the paper's 512).
+    embed_dim : int, default=768
+        Size of the AlexNet embedding (the paper's 768).
+    weights : "imagenet", None, str or os.PathLike, default="imagenet"
+        Backbone initialisation. ``"imagenet"``: torchvision's pretrained
+        ``AlexNet_Weights.IMAGENET1K_V1`` (read from the torch hub cache, or
+        downloaded once; without network access and cache, fit fails at once
+        and says how to proceed). ``None``: random initialisation. A path: a
+        saved AlexNet ``state_dict``.
+    freeze_backbone : bool, default=False
+        Keep the pretrained AlexNet layers fixed; train only the new embedding
+        layer and the hypernetwork.
+    n_eval_contexts : int, default=32
+        Number of fixed contexts whose classifiers are averaged at prediction.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch order, the training contexts and
+        the evaluation contexts. An int gives identical results on the same
+        machine and device. torch's global random state is restored after
+        ``fit``.
+    criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
+        The loss.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        Not given in the paper; Adam with ``lr=1e-4`` is a common choice for
+        fine-tuning AlexNet.
+    lr : float, default=1e-4
+        Learning rate.
+    max_epochs : int, default=30
+        Training epochs (the paper's 30).
+    batch_size : int, default=32
+        Mini-batch size.
+    train_split : callable or None, default=None
+        skorch's internal validation split. ``None`` trains on all of the
+        data it is given, as in a cross-validation fold; pass
+        ``skorch.dataset.ValidSplit(5, stratified=True)`` for a validation
+        loss and accuracy per epoch (e.g. for early stopping).
+    iterator_train__shuffle : bool, default=True
+        Shuffle the training batches every epoch.
+    device : str or torch.device, default="cpu"
+        ``"cuda"`` to train on a GPU.
+    callbacks : list or None, default=None
+        skorch callbacks, e.g. ``EarlyStopping(load_best=True)``.
+    verbose : int, default=0
+        ``1`` prints skorch's table of losses per epoch.
+    **kwargs
+        Any other parameter of :class:`skorch.NeuralNetClassifier`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    module_ : HypernetModule
+        The trained torch module.
+    history_ : skorch.History
+        Losses (and validation scores) per epoch and batch.
+
+    See Also
+    --------
+    skhyperdys.SpectrogramImages : The transformer producing the input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys import HypernetClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((8, 3, 64, 64)).astype("float32")
+    >>> y = np.array(["HC", "ALS"] * 4)
+    >>> clf = HypernetClassifier(weights=None, max_epochs=1, embed_dim=16,
+    ...                          random_state=0).fit(X, y)
+    >>> clf.classes_
+    array(['ALS', 'HC'], dtype='<U3')
+    >>> clf.predict_proba(X).shape
+    (8, 2)
+    """
+
+    def __init__(
+        self,
+        *,
+        context_dim=128,
+        hyper_hidden=512,
+        embed_dim=768,
+        weights="imagenet",
+        freeze_backbone=False,
+        n_eval_contexts=32,
+        random_state=None,
+        module=HypernetModule,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-4,
+        max_epochs=30,
+        batch_size=32,
+        train_split=None,
+        iterator_train__shuffle=True,
+        device="cpu",
+        callbacks=None,
+        verbose=0,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            iterator_train__shuffle=iterator_train__shuffle,
+            device=device,
+            callbacks=callbacks,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.context_dim = context_dim
+        self.hyper_hidden = hyper_hidden
+        self.embed_dim = embed_dim
+        self.weights = weights
+        self.freeze_backbone = freeze_backbone
+        self.n_eval_contexts = n_eval_contexts
+        self.random_state = random_state
+
+    @property
+    def _default_callbacks(self):
+        # skorch's valid_acc calls predict(), which returns the original labels
+        # here; score against the encoded targets skorch trains on instead.
+        return [
+            (name, cb)
+            if name != "valid_acc"
+            else (
+                name,
+                EpochScoring(
+                    _encoded_accuracy, name="valid_acc", lower_is_better=False
+                ),
+            )
+            for name, cb in super()._default_callbacks
+        ]
+
+    # --- parameters -------------------------------------------------------
+
+    def _check_params(self):
+        for name in ("context_dim", "hyper_hidden", "embed_dim", "n_eval_contexts"):
+            check_int(getattr(self, name), name)
+        weights = self.weights
+        if not (
+            weights is None
+            or (isinstance(weights, str) and weights == "imagenet")
+            or isinstance(weights, (str, os.PathLike))
+        ):
+            raise TypeError(
+                "weights must be 'imagenet', None or a path to a saved AlexNet "
+                f"state_dict; got {type(weights).__name__}."
+            )
+        if weights is not None and weights != "imagenet":
+            if not os.path.isfile(os.fspath(weights)):
+                raise FileNotFoundError(f"weights file not found: {weights!r}")
+        if not isinstance(self.freeze_backbone, (bool, np.bool_)):
+            raise TypeError(
+                f"freeze_backbone must be True or False, got {self.freeze_backbone!r}."
+            )
+        rs = self.random_state
+        if not (
+            rs is None
+            or isinstance(rs, np.random.RandomState)
+            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool))
+        ):
+            raise ValueError(
+                f"random_state must be None, an int or a numpy RandomState, got {rs!r}."
+            )
+
+    def initialize_module(self):
+        """Build :class:`HypernetModule` from the top-level parameters."""
+        if not hasattr(self, "label_encoder_"):
+            raise AttributeError(
+                "HypernetClassifier builds its module in fit(), once the classes "
+                "are known; call fit(X, y)."
+            )
+        kwargs = dict(
+            n_classes=len(self.label_encoder_.classes_),
+            embed_dim=self.embed_dim,
+            context_dim=self.context_dim,
+            hyper_hidden=self.hyper_hidden,
+            weights=self.weights,
+            freeze_backbone=bool(self.freeze_backbone),
+            n_eval_contexts=self.n_eval_contexts,
+            seed=self.seed_,
+        )
+        kwargs.update(self.get_params_for("module"))
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    def get_all_learnable_params(self):
+        """Parameters the optimizer updates: those with ``requires_grad``."""
+        for name, param in super().get_all_learnable_params():
+            if param.requires_grad:
+                yield name, param
+
+    # --- fitting and prediction -------------------------------------------
+
+    def fit(self, X, y, **fit_params):
+        """Train on feature images ``X`` and labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 3, H, W)
+            Feature images, e.g. from :class:`skhyperdys.SpectrogramImages`;
+            H and W at least 63.
+        y : array-like of shape (n_samples,)
+            Class labels of any type scikit-learn accepts (ints, strings,
+            bools), at least two distinct.
+        **fit_params
+            Passed to :meth:`skorch.NeuralNet.fit`.
+
+        Returns
+        -------
+        self : HypernetClassifier
+        """
+        self._check_params()
+        X = check_images(X)
+        y = column_or_1d(y, warn=True)
+        if len(y) != len(X):
+            raise ValueError(f"X holds {len(X)} samples but y holds {len(y)} labels.")
+        check_classification_targets(y)
+        self.label_encoder_ = LabelEncoder().fit(
+            y if self.classes is None else np.asarray(self.classes)
+        )
+        unknown = np.setdiff1d(y, self.label_encoder_.classes_)
+        if len(unknown):
+            raise ValueError(f"y holds labels not in classes: {unknown[:5].tolist()}.")
+        if len(self.label_encoder_.classes_) < 2:
+            raise ValueError(
+                "y holds a single class "
+                f"({self.label_encoder_.classes_[0]!r}); at least 2 are needed."
+            )
+        y_encoded = self.label_encoder_.transform(y).astype(np.int64)
+        self.seed_ = int(
+            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        )
+        with torch.random.fork_rng(devices=self._cuda_devices()):
+            torch.manual_seed(self.seed_)
+            super().fit(X, y_encoded, **fit_params)
+        return self
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Continue training a fitted model for ``max_epochs`` more epochs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 3, H, W)
+            Feature images.
+        y : array-like of shape (n_samples,)
+            Labels, among ``classes_``.
+        classes : ignored
+            The classes are fixed by the first :meth:`fit`.
+        **fit_params
+            Passed to :meth:`skorch.NeuralNet.partial_fit`.
+
+        Returns
+        -------
+        self : HypernetClassifier
+        """
+        if not self.initialized_ or not hasattr(self, "label_encoder_"):
+            return self.fit(X, y, **fit_params)
+        X = check_images(X)
+        y = self.label_encoder_.transform(column_or_1d(y)).astype(np.int64)
+        return super().partial_fit(X, y, **fit_params)
+
+    def _cuda_devices(self):
+        device = torch.device(self.device) if self.device is not None else None
+        if device is not None and device.type == "cuda" and torch.cuda.is_available():
+            return [device.index or 0]
+        return []
+
+    @property
+    def classes_(self):
+        """The class labels seen in :meth:`fit`, sorted."""
+        check_is_fitted(self, "label_encoder_")
+        return self.label_encoder_.classes_
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Deterministic: the average over the model's fixed evaluation contexts.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 3, H, W)
+            Feature images.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), float32
+        """
+        check_is_fitted(self, "label_encoder_")
+        return super().predict_proba(check_images(X))
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 3, H, W)
+            Feature images.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Input is a 4-D image array (n, 3, H, W), not a 2-D table.
+        tags.input_tags.two_d_array = False
+        tags.non_deterministic = False
+        return tags

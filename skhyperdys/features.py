@@ -1,0 +1,333 @@
+"""Feature images from waveforms: log-Mel (or MFCC), delta and delta-delta.
+
+Plain functions of arrays, used by :class:`skhyperdys.SpectrogramImages` and
+usable on their own. The pipeline for one clip is::
+
+    y ──pad_for_deltas──► spectral_matrix ──feature_stack──► (3, n_bands, n_frames)
+      ──resize_image──► (3, H, W) ──scale_image──► float32 image
+
+Channel 0 of :func:`feature_stack` is exactly
+``librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr, ...), top_db=top_db)``
+(or ``librosa.feature.mfcc``) for the same settings; channels 1 and 2 are
+``librosa.feature.delta`` of it with ``order=1`` and ``order=2``.
+"""
+
+import librosa
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "FEATURES",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "SCALINGS",
+    "feature_image",
+    "feature_stack",
+    "min_clip_length",
+    "pad_for_deltas",
+    "resize_image",
+    "scale_image",
+    "spectral_matrix",
+]
+
+#: Spectral representations :func:`spectral_matrix` can compute.
+FEATURES = ("logmel", "mfcc")
+#: Image scalings :func:`scale_image` knows.
+SCALINGS = ("imagenet", "minmax", "standard", None)
+#: Per-channel mean and standard deviation of ImageNet, as used by torchvision's
+#: pretrained models.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def min_clip_length(n_fft, hop_length, delta_width):
+    """Shortest clip, in samples, for which deltas can be computed.
+
+    With librosa's centred frames a clip of ``n`` samples has
+    ``1 + n // hop_length`` frames, and ``librosa.feature.delta`` needs at
+    least ``delta_width`` frames. The clip is also made at least ``n_fft``
+    samples long so that the STFT does not warn.
+
+    Parameters
+    ----------
+    n_fft : int
+        FFT window length in samples.
+    hop_length : int
+        Hop between frames in samples.
+    delta_width : int
+        Number of frames ``librosa.feature.delta`` uses.
+
+    Returns
+    -------
+    n_samples : int
+        The minimum clip length in samples.
+
+    Examples
+    --------
+    >>> from skhyperdys.features import min_clip_length
+    >>> min_clip_length(n_fft=512, hop_length=128, delta_width=9)
+    1024
+    """
+    return max(n_fft, (delta_width - 1) * hop_length)
+
+
+def pad_for_deltas(y, n_fft, hop_length, delta_width):
+    """Zero-pad a clip at its end to :func:`min_clip_length` samples.
+
+    Clips already long enough are returned unchanged (the same object).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        The waveform.
+    n_fft, hop_length, delta_width : int
+        Frame settings, as in :func:`min_clip_length`.
+
+    Returns
+    -------
+    y_padded : ndarray of shape (max(n_samples, min_clip_length),)
+        The waveform, padded with zeros at the end if it was too short.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.features import pad_for_deltas
+    >>> pad_for_deltas(np.ones(10), n_fft=512, hop_length=128, delta_width=9).shape
+    (1024,)
+    """
+    n_min = min_clip_length(n_fft, hop_length, delta_width)
+    if y.shape[-1] >= n_min:
+        return y
+    return np.pad(y, (0, n_min - y.shape[-1]))
+
+
+def spectral_matrix(
+    y,
+    sr,
+    *,
+    features="logmel",
+    n_mels=128,
+    n_mfcc=40,
+    n_fft=512,
+    hop_length=128,
+    fmin=0.0,
+    fmax=None,
+    top_db=80.0,
+):
+    """Log-Mel spectrogram (in dB) or MFCC matrix of one clip.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Waveform, floating point.
+    sr : int
+        Sample rate of ``y`` in Hz.
+    features : {"logmel", "mfcc"}, default="logmel"
+        ``"logmel"``: ``librosa.power_to_db`` of the power Mel spectrogram
+        (``ref=1.0``, clipped at ``top_db`` below the peak). ``"mfcc"``:
+        ``librosa.feature.mfcc`` computed from that same log-Mel spectrogram.
+    n_mels : int, default=128
+        Number of Mel bands.
+    n_mfcc : int, default=40
+        Number of cepstral coefficients (``features="mfcc"`` only).
+    n_fft : int, default=512
+        FFT window length in samples.
+    hop_length : int, default=128
+        Hop between frames in samples.
+    fmin, fmax : float, default=0.0, None
+        Frequency range of the Mel filter bank; ``fmax=None`` means ``sr / 2``.
+    top_db : float or None, default=80.0
+        Dynamic range kept below the peak, in dB; ``None`` keeps everything.
+
+    Returns
+    -------
+    S : ndarray of shape (n_mels or n_mfcc, n_frames)
+        The matrix, with ``n_frames = 1 + n_samples // hop_length``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.features import spectral_matrix
+    >>> y = np.random.default_rng(0).standard_normal(8000)
+    >>> spectral_matrix(y, 8000, n_mels=64).shape
+    (64, 63)
+    """
+    mel = dict(n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    S = librosa.power_to_db(
+        librosa.feature.melspectrogram(y=y, sr=sr, **mel), top_db=top_db
+    )
+    if features == "mfcc":
+        S = librosa.feature.mfcc(S=S, sr=sr, n_mfcc=n_mfcc)
+    elif features != "logmel":
+        raise ValueError(f"features must be one of {FEATURES}, got {features!r}.")
+    return S
+
+
+def feature_stack(y, sr, *, delta_width=9, **spectral_params):
+    """Spectral matrix with its delta and delta-delta, before resizing.
+
+    Clips shorter than :func:`min_clip_length` are zero-padded at the end
+    first, so any clip of at least one sample works.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Waveform, floating point.
+    sr : int
+        Sample rate of ``y`` in Hz.
+    delta_width : int, default=9
+        Odd number of frames over which ``librosa.feature.delta`` fits its
+        local slope.
+    **spectral_params
+        Passed to :func:`spectral_matrix` (``features``, ``n_mels``, ``n_fft``,
+        ``hop_length``, ...).
+
+    Returns
+    -------
+    stack : ndarray of shape (3, n_bands, n_frames)
+        ``[S, delta(S), delta(S, order=2)]``, in the dtype of ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.features import feature_stack
+    >>> y = np.random.default_rng(0).standard_normal(8000)
+    >>> feature_stack(y, 8000, n_mels=64).shape
+    (3, 64, 63)
+    """
+    n_fft = spectral_params.get("n_fft", 512)
+    hop_length = spectral_params.get("hop_length", 128)
+    y = pad_for_deltas(y, n_fft, hop_length, delta_width)
+    S = spectral_matrix(y, sr, **spectral_params)
+    d1 = librosa.feature.delta(S, width=delta_width, order=1)
+    d2 = librosa.feature.delta(S, width=delta_width, order=2)
+    return np.stack([S, d1, d2])
+
+
+def resize_image(image, size):
+    """Resize each channel of an image with antialiased bilinear interpolation.
+
+    Uses ``torch.nn.functional.interpolate(mode="bilinear", antialias=True)``,
+    the resampling torchvision applies to images.
+
+    Parameters
+    ----------
+    image : ndarray of shape (n_channels, h, w)
+        The image.
+    size : tuple of (int, int)
+        Output ``(height, width)``.
+
+    Returns
+    -------
+    resized : ndarray of shape (n_channels, height, width), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.features import resize_image
+    >>> resize_image(np.ones((3, 64, 300)), (224, 224)).shape
+    (3, 224, 224)
+    """
+    t = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))
+    if tuple(t.shape[-2:]) == tuple(size):
+        return t.numpy()
+    out = F.interpolate(
+        t[None], size=tuple(size), mode="bilinear", align_corners=False, antialias=True
+    )
+    return out[0].numpy()
+
+
+def scale_image(image, scaling="imagenet"):
+    """Scale each channel of an image for a CNN backbone.
+
+    Parameters
+    ----------
+    image : ndarray of shape (3, H, W)
+        The image; not modified.
+    scaling : {"imagenet", "minmax", "standard"} or None, default="imagenet"
+        ``"minmax"``: each channel mapped to [0, 1] by its own minimum and
+        maximum, like the pixel intensities of a picture. ``"imagenet"``: the
+        same, then normalised with ImageNet's per-channel mean and standard
+        deviation (:data:`IMAGENET_MEAN`, :data:`IMAGENET_STD`), which is what a
+        torchvision model pretrained on ImageNet expects. ``"standard"``: each
+        channel to zero mean and unit variance. ``None``: unchanged.
+        A constant channel (e.g. the deltas of silence) becomes all zeros
+        before the ImageNet shift.
+
+    Returns
+    -------
+    scaled : ndarray of shape (3, H, W), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.features import scale_image
+    >>> img = np.arange(12.0).reshape(3, 2, 2)
+    >>> scale_image(img, "minmax")[0]
+    array([[0.        , 0.33333334],
+           [0.6666667 , 1.        ]], dtype=float32)
+    """
+    image = np.asarray(image, dtype=np.float32)
+    if scaling is None:
+        return image.copy()
+    axes = (-2, -1)
+    if scaling == "standard":
+        centred = image - image.mean(axis=axes, keepdims=True)
+        std = centred.std(axis=axes, keepdims=True)
+        return np.divide(centred, std, out=np.zeros_like(centred), where=std > 0)
+    if scaling not in ("minmax", "imagenet"):
+        raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}.")
+    lo = image.min(axis=axes, keepdims=True)
+    span = image.max(axis=axes, keepdims=True) - lo
+    scaled = np.divide(image - lo, span, out=np.zeros_like(image), where=span > 0)
+    if scaling == "imagenet":
+        mean = np.asarray(IMAGENET_MEAN, dtype=np.float32)[:, None, None]
+        std = np.asarray(IMAGENET_STD, dtype=np.float32)[:, None, None]
+        scaled = (scaled - mean) / std
+    return scaled
+
+
+def feature_image(
+    y,
+    sr,
+    *,
+    image_size=(224, 224),
+    scaling="imagenet",
+    delta_width=9,
+    **spectral_params,
+):
+    """Three-channel feature image of one clip, ready for a CNN.
+
+    :func:`feature_stack`, then :func:`resize_image`, then :func:`scale_image`.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Waveform, floating point, at least one sample.
+    sr : int
+        Sample rate of ``y`` in Hz.
+    image_size : tuple of (int, int), default=(224, 224)
+        Output ``(height, width)``: height indexes Mel bands (row 0 is the
+        lowest band), width indexes time.
+    scaling : {"imagenet", "minmax", "standard"} or None, default="imagenet"
+        See :func:`scale_image`.
+    delta_width : int, default=9
+        See :func:`feature_stack`.
+    **spectral_params
+        Passed to :func:`spectral_matrix`.
+
+    Returns
+    -------
+    image : ndarray of shape (3, height, width), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.features import feature_image
+    >>> y = np.random.default_rng(0).standard_normal(8000)
+    >>> feature_image(y, 8000, image_size=(96, 96)).shape
+    (3, 96, 96)
+    """
+    stack = feature_stack(y, sr, delta_width=delta_width, **spectral_params)
+    return scale_image(resize_image(stack, image_size), scaling)
