@@ -73,6 +73,10 @@ def check_waveform(item, index):
         if not os.path.isfile(path):
             raise FileNotFoundError(f"X[{index}]: no such audio file: {path!r}")
         return path
+    if item is None:
+        raise TypeError(
+            f"X[{index}] is None; expected a 1-D waveform or an audio file path."
+        )
     if isinstance(item, torch.Tensor):
         item = item.detach().cpu().numpy()
     try:

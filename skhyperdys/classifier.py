@@ -311,6 +311,9 @@ class HypernetClassifier(NeuralNetClassifier):
         -------
         self : HypernetClassifier
         """
+        if fit_params.get("_routing_method") == "fit":
+            # skorch's fit() lands here with X and y already checked and encoded.
+            return super().partial_fit(X, y, **fit_params)
         if not self.initialized_ or not hasattr(self, "label_encoder_"):
             return self.fit(X, y, **fit_params)
         X = check_images(X)

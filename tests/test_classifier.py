@@ -1,0 +1,178 @@
+import urllib.error
+
+import numpy as np
+import pytest
+import torch
+from conftest import small_classifier
+from sklearn.exceptions import NotFittedError
+from skorch.dataset import ValidSplit
+from torchvision.models import AlexNet_Weights, alexnet
+
+from skhyperdys import HypernetClassifier
+
+
+@pytest.fixture(scope="module")
+def X():
+    return np.random.default_rng(0).standard_normal((24, 3, 64, 64)).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["HC", "ALS"] * 12),
+        np.array([True, False] * 12),
+        np.array([3, 7] * 12),
+        np.array(["mild", "severe", "none"] * 8),
+    ],
+    ids=["str", "bool", "int-gaps", "multiclass"],
+)
+def test_labels_of_any_kind(X, labels):
+    clf = small_classifier(max_epochs=1).fit(X, labels)
+    np.testing.assert_array_equal(clf.classes_, np.unique(labels))
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), len(clf.classes_))
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    pred = clf.predict(X)
+    assert pred.dtype == labels.dtype and set(pred) <= set(labels)
+    np.testing.assert_array_equal(pred, clf.classes_[proba.argmax(axis=1)])
+    assert 0 <= clf.score(X, labels) <= 1
+
+
+def test_prediction_is_deterministic(X):
+    clf = small_classifier().fit(X, [0, 1] * 12)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+
+
+def test_same_random_state_same_predictions(X):
+    y = [0, 1] * 12
+    a = small_classifier(random_state=7).fit(X, y).predict_proba(X)
+    b = small_classifier(random_state=7).fit(X, y).predict_proba(X)
+    c = small_classifier(random_state=8).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_fit_leaves_torch_global_rng_alone(X):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    small_classifier(max_epochs=1).fit(X, [0, 1] * 12)
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+def test_set_params_takes_effect_on_next_fit(X):
+    y = [0, 1] * 12
+    clf = small_classifier(max_epochs=1).fit(X, y)
+    assert clf.module_.head.context_dim == 8
+    clf.set_params(context_dim=5, hyper_hidden=7, embed_dim=12, lr=0.5, max_epochs=3)
+    clf.fit(X, y)
+    head = clf.module_.head
+    assert (head.context_dim, head.in_features) == (5, 12)
+    assert head.hyper[0].out_features == 7
+    assert clf.module_.eval_contexts.shape == (32, 5)
+    assert clf.optimizer_.param_groups[0]["lr"] == 0.5
+    assert len(clf.history_) == 3
+    clf.set_params(n_eval_contexts=4, freeze_backbone=True)
+    clf.fit(X, y)
+    assert clf.module_.eval_contexts.shape == (4, 5)
+    assert not clf.module_.backbone.features[0].weight.requires_grad
+
+
+def test_freeze_backbone_trains_only_the_head(X):
+    clf = small_classifier(freeze_backbone=True, max_epochs=1)
+    clf.fit(X, [0, 1] * 12)
+    learnable = {name for name, _ in clf.get_all_learnable_params()}
+    assert learnable and all(
+        name.startswith(("head.", "backbone.classifier.6.")) for name in learnable
+    )
+
+
+def test_weights_from_file(X, tmp_path):
+    reference = alexnet()
+    path = tmp_path / "alexnet.pth"
+    torch.save(reference.state_dict(), path)
+    clf = small_classifier(weights=path, freeze_backbone=True, max_epochs=1)
+    clf.fit(X, [0, 1] * 12)
+    torch.testing.assert_close(
+        clf.module_.backbone.features[0].weight, reference.features[0].weight
+    )
+
+
+def test_missing_weights_file_fails_before_training(X, tmp_path):
+    with pytest.raises(FileNotFoundError, match="weights file not found"):
+        small_classifier(weights=tmp_path / "none.pth").fit(X, [0, 1] * 12)
+    with pytest.raises(TypeError, match="weights must be"):
+        small_classifier(weights=3).fit(X, [0, 1] * 12)
+
+
+def test_imagenet_weights_offline_message(X, monkeypatch):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("name resolution failed")
+
+    monkeypatch.setattr(type(AlexNet_Weights.IMAGENET1K_V1), "get_state_dict", offline)
+    with pytest.raises(RuntimeError, match="weights=None"):
+        HypernetClassifier(max_epochs=1).fit(X, [0, 1] * 12)
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError):
+        small_classifier().predict(np.zeros((1, 3, 64, 64), dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        (np.zeros((4, 64 * 64)), ValueError, r"shape \(n_samples, 3, H, W\)"),
+        (np.zeros((4, 1, 64, 64)), ValueError, r"got shape \(4, 1, 64, 64\)"),
+        (np.zeros((4, 3, 32, 64)), ValueError, "too small for AlexNet"),
+        (np.full((4, 3, 64, 64), np.nan), ValueError, "NaN or infinite"),
+        (np.zeros((4, 3, 64, 64), dtype=bool), TypeError, "numeric"),
+        (["a.wav", "b.wav"], TypeError, "put SpectrogramImages before it"),
+    ],
+)
+def test_bad_images(bad, error, match):
+    with pytest.raises(error, match=match):
+        small_classifier().fit(bad, [0, 1, 0, 1][: len(bad)])
+
+
+def test_bad_targets(X):
+    with pytest.raises(ValueError, match="24 samples but y holds 3"):
+        small_classifier().fit(X, [0, 1, 0])
+    with pytest.raises(ValueError, match="single class"):
+        small_classifier().fit(X, [1] * 24)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        small_classifier().fit(X, np.linspace(0, 1, 24))
+
+
+@pytest.mark.parametrize("name", ["context_dim", "hyper_hidden", "embed_dim"])
+def test_bad_sizes(X, name):
+    with pytest.raises(ValueError, match=f"{name} must be an integer"):
+        small_classifier(**{name: 0}).fit(X, [0, 1] * 12)
+
+
+def test_validation_split_scores_string_labels(X):
+    y = np.array(["HC", "ALS"] * 12)
+    clf = small_classifier(train_split=ValidSplit(4, stratified=True), max_epochs=2)
+    clf.fit(X, y)
+    accs = clf.history_[:, "valid_acc"]
+    assert len(accs) == 2 and all(0 <= a <= 1 for a in accs)
+
+
+def test_partial_fit_continues_training(X):
+    y = np.array(["a", "b"] * 12)
+    clf = small_classifier(max_epochs=1).fit(X, y)
+    clf.partial_fit(X, y)
+    assert len(clf.history_) == 2
+    np.testing.assert_array_equal(clf.classes_, ["a", "b"])
+
+
+def test_silent_by_default(X, capsys):
+    small_classifier(max_epochs=1).fit(X, [0, 1] * 12)
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda(X):
+    clf = small_classifier(device="cuda").fit(X, [0, 1] * 12)
+    assert next(clf.module_.parameters()).is_cuda
+    assert clf.predict(X).shape == (24,)

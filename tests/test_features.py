@@ -1,0 +1,106 @@
+import librosa
+import numpy as np
+import pytest
+
+from skhyperdys.features import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    feature_image,
+    feature_stack,
+    min_clip_length,
+    pad_for_deltas,
+    resize_image,
+    scale_image,
+    spectral_matrix,
+)
+
+SR = 8000
+
+
+@pytest.fixture
+def clip():
+    return np.random.default_rng(0).standard_normal(SR * 2).astype(np.float32)
+
+
+def test_logmel_channel_equals_librosa(clip):
+    settings = dict(n_fft=512, hop_length=128, n_mels=64)
+    expected = librosa.power_to_db(
+        librosa.feature.melspectrogram(y=clip, sr=SR, **settings)
+    )
+    stack = feature_stack(clip, SR, **settings)
+    np.testing.assert_array_equal(stack[0], expected)
+    np.testing.assert_array_equal(
+        stack[1], librosa.feature.delta(expected, width=9, order=1)
+    )
+    np.testing.assert_array_equal(
+        stack[2], librosa.feature.delta(expected, width=9, order=2)
+    )
+
+
+def test_mfcc_channel_equals_librosa(clip):
+    settings = dict(n_fft=256, hop_length=64, n_mels=40)
+    expected = librosa.feature.mfcc(y=clip, sr=SR, n_mfcc=13, **settings)
+    got = spectral_matrix(clip, SR, features="mfcc", n_mfcc=13, **settings)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_unknown_features_raise(clip):
+    with pytest.raises(ValueError, match="features must be one of"):
+        spectral_matrix(clip, SR, features="cqt")
+
+
+@pytest.mark.parametrize("n_samples", [1, 5, 511, 1023])
+def test_short_clips_are_padded_so_deltas_work(n_samples):
+    y = np.ones(n_samples)
+    stack = feature_stack(y, SR, n_fft=512, hop_length=128, delta_width=9)
+    assert stack.shape == (3, 128, 9)
+    assert np.isfinite(stack).all()
+
+
+def test_pad_for_deltas_leaves_long_clips_alone(clip):
+    assert pad_for_deltas(clip, 512, 128, 9) is clip
+    padded = pad_for_deltas(clip[:10], 512, 128, 9)
+    assert padded.shape == (min_clip_length(512, 128, 9),)
+    np.testing.assert_array_equal(padded[:10], clip[:10])
+    assert not padded[10:].any()
+
+
+def test_resize_keeps_channels_and_constant_values():
+    image = np.full((3, 40, 300), 2.5)
+    out = resize_image(image, (64, 96))
+    assert out.shape == (3, 64, 96) and out.dtype == np.float32
+    np.testing.assert_allclose(out, 2.5, rtol=1e-6)
+
+
+def test_minmax_and_imagenet_scaling(clip):
+    stack = feature_stack(clip, SR)
+    mm = scale_image(stack, "minmax")
+    np.testing.assert_allclose(mm.min(axis=(1, 2)), 0)
+    np.testing.assert_allclose(mm.max(axis=(1, 2)), 1)
+    net = scale_image(stack, "imagenet")
+    mean = np.asarray(IMAGENET_MEAN)[:, None, None]
+    std = np.asarray(IMAGENET_STD)[:, None, None]
+    np.testing.assert_allclose(net, (mm - mean) / std, rtol=1e-5, atol=1e-6)
+
+
+def test_standard_scaling_and_constant_channels():
+    image = np.stack([np.arange(12.0).reshape(3, 4), np.zeros((3, 4)), np.ones((3, 4))])
+    std = scale_image(image, "standard")
+    np.testing.assert_allclose(std[0].mean(), 0, atol=1e-6)
+    np.testing.assert_allclose(std[0].std(), 1, rtol=1e-5)
+    assert not std[1:].any()
+    assert not scale_image(image, "minmax")[1:].any()
+    np.testing.assert_array_equal(scale_image(image, None), image)
+
+
+def test_unknown_scaling_raises():
+    with pytest.raises(ValueError, match="scaling must be one of"):
+        scale_image(np.zeros((3, 2, 2)), "zscore")
+
+
+def test_feature_image_composes_the_steps(clip):
+    params = dict(n_fft=512, hop_length=128, n_mels=64)
+    expected = scale_image(resize_image(feature_stack(clip, SR, **params), (96, 80)))
+    got = feature_image(clip, SR, image_size=(96, 80), **params)
+    assert got.shape == (3, 96, 80) and got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)

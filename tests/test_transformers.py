@@ -1,0 +1,188 @@
+import os
+import pathlib
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import SR, small_transformer
+
+from skhyperdys import SpectrogramImages
+from skhyperdys.features import feature_image
+
+
+def _expected(y, transformer):
+    return feature_image(y, transformer.sr, **transformer._image_params())
+
+
+def test_variable_length_list(recordings):
+    tr = small_transformer()
+    out = tr.fit_transform(recordings.data[:4])
+    assert out.shape == (4, 3, 64, 64) and out.dtype == np.float32
+    for y, image in zip(recordings.data[:4], out, strict=True):
+        np.testing.assert_array_equal(image, _expected(y, tr))
+
+
+def test_default_output_is_three_by_224_square(rng):
+    out = SpectrogramImages().fit_transform([rng.standard_normal(SR)])
+    assert out.shape == (1, 3, 224, 224)
+
+
+@pytest.mark.parametrize("container", [list, tuple, "object_array", "2d_array"])
+def test_containers_give_the_same_images(container, rng):
+    waves = [rng.standard_normal(SR).astype(np.float32) for _ in range(3)]
+    if container == "object_array":
+        X = np.empty(3, dtype=object)
+        X[:] = waves
+    elif container == "2d_array":
+        X = np.stack(waves)
+    else:
+        X = container(waves)
+    tr = small_transformer()
+    np.testing.assert_array_equal(tr.fit_transform(X), tr.transform(list(waves)))
+
+
+def test_integer_waveforms_are_accepted(rng):
+    y = (rng.standard_normal(SR) * 3000).astype(np.int16)
+    out = small_transformer().fit_transform([y])
+    assert np.isfinite(out).all()
+
+
+def test_audio_files_mono_stereo_and_resampled(tmp_path, rng):
+    y = (0.1 * rng.standard_normal(SR)).astype(np.float32)
+    mono = tmp_path / "mono.wav"
+    stereo = tmp_path / "stereo.wav"
+    hi_rate = tmp_path / "hi.flac"
+    sf.write(mono, y, SR, subtype="FLOAT")
+    sf.write(stereo, np.stack([y, y], axis=1), SR, subtype="FLOAT")
+    sf.write(hi_rate, np.repeat(y, 2), 2 * SR)
+    tr = small_transformer()
+    out = tr.fit_transform([str(mono), stereo, hi_rate])  # str and PathLike
+    np.testing.assert_array_equal(out[0], _expected(y, tr))
+    np.testing.assert_array_equal(out[1], out[0])  # stereo mixed to mono
+    assert out[2].shape == (3, 64, 64) and np.isfinite(out[2]).all()
+
+
+def test_files_and_arrays_mix(tmp_path, rng):
+    y = (0.1 * rng.standard_normal(SR)).astype(np.float32)
+    path = tmp_path / "a.wav"
+    sf.write(path, y, SR, subtype="FLOAT")
+    out = small_transformer().fit_transform([y, path])
+    np.testing.assert_array_equal(out[0], out[1])
+
+
+@pytest.mark.parametrize("n_samples", [1, 2, 100])
+def test_very_short_clips(n_samples, rng):
+    out = small_transformer().fit_transform([rng.standard_normal(n_samples)])
+    assert out.shape == (1, 3, 64, 64) and np.isfinite(out).all()
+
+
+def test_n_jobs_gives_identical_output(recordings):
+    X = recordings.data[:20]
+    serial = small_transformer().transform(X)
+    parallel = small_transformer(n_jobs=2).transform(X)
+    np.testing.assert_array_equal(serial, parallel)
+
+
+def test_verbose_shows_progress(recordings, capsys):
+    small_transformer(verbose=1).transform(recordings.data[:3])
+    assert "SpectrogramImages" in capsys.readouterr().err
+
+
+def test_stateless_fit_changes_nothing(recordings):
+    tr = small_transformer()
+    before = dict(vars(tr))
+    assert tr.fit(recordings.data[:2]) is tr
+    assert vars(tr) == before
+    # transform works without fit
+    SpectrogramImages(image_size=(64, 64)).transform(recordings.data[:1])
+
+
+def test_mfcc_features(recordings):
+    out = small_transformer(features="mfcc", n_mfcc=20).fit_transform(
+        recordings.data[:2]
+    )
+    assert out.shape == (2, 3, 64, 64)
+    assert not np.array_equal(out, small_transformer().transform(recordings.data[:2]))
+
+
+def test_input_is_not_modified(rng):
+    y = rng.standard_normal(SR)
+    copy = y.copy()
+    small_transformer().fit_transform([y])
+    np.testing.assert_array_equal(y, copy)
+
+
+# --- bad input ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        ([np.ones(100), np.array([])], ValueError, r"X\[1\] is empty"),
+        ([np.ones(100), np.array([0.0, np.nan])], ValueError, r"X\[1\].*NaN"),
+        ([np.ones(100), np.array([np.inf, 1.0])], ValueError, r"X\[1\].*infinite"),
+        ([np.ones((2, 100))], ValueError, r"X\[0\] has shape \(2, 100\).*mono"),
+        ([np.ones(100), 3.0], ValueError, r"X\[1\] has shape \(\)"),
+        ([np.ones(100), ["a", "b"]], TypeError, r"X\[1\] has dtype"),
+        ([np.ones(100), np.array([True, False])], TypeError, r"X\[1\] has dtype bool"),
+        ([np.ones(100), np.array([1 + 2j])], TypeError, r"X\[1\] has dtype complex"),
+        ([np.ones(100), {"y": 1}], TypeError, r"X\[1\]"),
+        ([np.ones(100), None], TypeError, r"X\[1\]"),
+        ([], ValueError, "no recordings"),
+        (np.ones(100), ValueError, "1-D numeric array.*one waveform"),
+        (np.ones((2, 3, 4)), ValueError, "shape"),
+        ("clip.wav", TypeError, "single str"),
+        (pathlib.Path("clip.wav"), TypeError, "single"),
+        (5, TypeError, "sequence of recordings"),
+    ],
+)
+def test_bad_input_names_the_item(X, error, match):
+    tr = small_transformer()
+    with pytest.raises(error, match=match):
+        tr.fit(X)
+    with pytest.raises(error, match=match):
+        tr.transform(X)
+
+
+def test_missing_file(tmp_path):
+    missing = tmp_path / "nope.wav"
+    with pytest.raises(FileNotFoundError, match=r"X\[1\].*nope\.wav"):
+        small_transformer().fit_transform([np.ones(100), missing])
+
+
+def test_unreadable_file(tmp_path):
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio")
+    with pytest.raises(ValueError, match=r"X\[0\].*notes\.wav"):
+        small_transformer().fit_transform([bad])
+
+
+def test_unreadable_file_in_parallel_worker(tmp_path, rng):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(os.urandom(64))
+    X = [rng.standard_normal(200) for _ in range(20)] + [bad]
+    with pytest.raises(ValueError, match=r"X\[20\].*bad\.wav"):
+        small_transformer(n_jobs=2).transform(X)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(sr=0), "sr must be"),
+        (dict(features="cqt"), "features must be"),
+        (dict(n_mels=0), "n_mels must be"),
+        (dict(features="mfcc", n_mfcc=40, n_mels=20), "n_mfcc=40 exceeds"),
+        (dict(hop_length=1.5), "hop_length must be"),
+        (dict(delta_width=4), "delta_width must be odd"),
+        (dict(delta_width=1), "delta_width must be"),
+        (dict(fmax=5000), "fmax <= sr / 2"),
+        (dict(fmin=3000, fmax=2000), "fmin < fmax"),
+        (dict(top_db=-1), "top_db must be"),
+        (dict(image_size=224), "image_size must be"),
+        (dict(image_size=(224, 0)), "image_size must be"),
+        (dict(scaling="zscore"), "scaling must be"),
+    ],
+)
+def test_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        SpectrogramImages(**params).fit([np.ones(100)])
