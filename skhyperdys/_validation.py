@@ -4,6 +4,7 @@ import numbers
 import os
 
 import numpy as np
+import scipy.sparse
 import torch
 
 from .audio import load_audio
@@ -36,6 +37,11 @@ def check_waveforms(X):
     TypeError, ValueError, FileNotFoundError
         Naming the index of the first bad recording.
     """
+    if scipy.sparse.issparse(X):
+        raise TypeError(
+            "sparse input is not supported: X must be a sequence of dense 1-D "
+            "waveforms or audio file paths."
+        )
     if _is_path(X) or isinstance(X, (bytes, dict)):
         raise TypeError(
             "X must be a sequence of recordings (1-D waveforms or audio file "
@@ -44,12 +50,15 @@ def check_waveforms(X):
         )
     if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):  # pandas
         X = X.to_numpy()
+    elif hasattr(X, "__array__") and not isinstance(X, (np.ndarray, list, tuple)):
+        X = np.asarray(X)
     if isinstance(X, np.ndarray):
         if X.ndim == 1 and X.dtype.kind in "biuf":
             raise ValueError(
                 f"X is a 1-D numeric array of shape {X.shape}: that is one "
-                "waveform, not a collection of them; pass [y] for a single "
-                "recording, or a 2-D array with one waveform per row."
+                "waveform, not a collection of them. Reshape your data: pass "
+                "[y] for a single recording, or a 2-D array with one waveform "
+                "per row."
             )
         if X.ndim not in (1, 2):
             raise ValueError(
@@ -88,11 +97,16 @@ def check_waveform(item, index):
     if y.dtype.kind == "O":
         try:
             y = y.astype(np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as err:
             raise TypeError(
-                f"X[{index}] holds non-numeric values; expected a 1-D array of "
-                "real numbers or an audio file path."
+                f"X[{index}] holds non-numeric values ({err}); expected a 1-D "
+                "array of real numbers or an audio file path."
             ) from None
+    if y.dtype.kind == "c":
+        raise ValueError(
+            f"X[{index}] is complex: Complex data not supported; waveforms "
+            "must be real."
+        )
     if y.dtype.kind not in "iuf":
         raise TypeError(
             f"X[{index}] has dtype {y.dtype}; expected a 1-D array of real "
@@ -139,6 +153,8 @@ def check_images(X):
         If X is not a finite numeric array of shape (n, 3, H, W) with
         H, W >= 63.
     """
+    if scipy.sparse.issparse(X):
+        raise TypeError("sparse input is not supported: X must be dense images.")
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
     if isinstance(X, (list, tuple)) and X and _is_path(X[0]) or _is_path(X):

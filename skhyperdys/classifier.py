@@ -172,6 +172,11 @@ class HypernetClassifier(NeuralNetClassifier):
         self.n_eval_contexts = n_eval_contexts
         self.random_state = random_state
 
+    def _get_param_names(self):
+        # skorch treats every attribute without a trailing underscore as a
+        # parameter; keep its private bookkeeping out of get_params and repr.
+        return [name for name in super()._get_param_names() if name[0] != "_"]
+
     @property
     def _default_callbacks(self):
         # skorch's valid_acc calls predict(), which returns the original labels
@@ -281,7 +286,7 @@ class HypernetClassifier(NeuralNetClassifier):
             raise ValueError(f"y holds labels not in classes: {unknown[:5].tolist()}.")
         if len(self.label_encoder_.classes_) < 2:
             raise ValueError(
-                "y holds a single class "
+                "y holds one class only "
                 f"({self.label_encoder_.classes_[0]!r}); at least 2 are needed."
             )
         y_encoded = self.label_encoder_.transform(y).astype(np.int64)

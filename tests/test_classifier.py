@@ -138,7 +138,7 @@ def test_bad_images(bad, error, match):
 def test_bad_targets(X):
     with pytest.raises(ValueError, match="24 samples but y holds 3"):
         small_classifier().fit(X, [0, 1, 0])
-    with pytest.raises(ValueError, match="single class"):
+    with pytest.raises(ValueError, match="one class only"):
         small_classifier().fit(X, [1] * 24)
     with pytest.raises(ValueError, match="Unknown label type"):
         small_classifier().fit(X, np.linspace(0, 1, 24))
