@@ -47,8 +47,12 @@ def make_syllable_repetitions(
 ):
     """Generate synthetic /pa/-/ta/-/ka/ repetitions of healthy and dysarthric voices.
 
-    Pure numpy and seeded: the same ``random_state`` gives the same
-    recordings. About 10 ms per recording.
+    The built-in data of the quick start and the examples: it lets you try
+    the library without downloading anything. It is not a stand-in for real
+    data, and results on it say nothing about clinical performance; see
+    ``DESCR`` for how the recordings are made. Pure numpy and seeded: the
+    same ``random_state`` gives the same recordings. About 10 ms per
+    recording.
 
     Parameters
     ----------

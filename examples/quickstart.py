@@ -1,0 +1,61 @@
+"""
+Quick start: cross-validate the hypernetwork classifier on the built-in data
+============================================================================
+
+Synthetic /pa/ repetitions of healthy and dysarthric-like speakers go through
+log-Mel / delta / delta-delta images into AlexNet with a hypernetwork head,
+evaluated by subject-wise stratified 5-fold cross-validation.
+
+The settings are small so that this runs in a few minutes on a 2-core CPU:
+64x64 images, 8 epochs, a randomly initialised AlexNet. The paper uses
+224x224 images, 30 epochs and ImageNet weights (``HypernetClassifier()``'s
+defaults, with ``SpectrogramImages()``'s default image size).
+"""
+
+import time
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold, cross_validate
+from sklearn.pipeline import Pipeline
+
+from skhyperdys import HypernetClassifier, SpectrogramImages
+from skhyperdys.datasets import make_syllable_repetitions
+
+data = make_syllable_repetitions(150, random_state=0)  # 50 subjects, 3 recordings each
+
+settings = dict(image_size=(64, 64), max_epochs=8, batch_size=16, weights=None)
+pipe = Pipeline(
+    [
+        ("images", SpectrogramImages(image_size=settings["image_size"], n_mels=64)),
+        (
+            "clf",
+            HypernetClassifier(
+                weights=settings["weights"],
+                max_epochs=settings["max_epochs"],
+                batch_size=settings["batch_size"],
+                random_state=0,
+            ),
+        ),
+    ]
+)
+cv = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=0)
+
+print(
+    f"{len(data.data)} recordings of {len(set(data.groups))} subjects "
+    f"({data.target.sum()} dysarthric), built-in synthetic data"
+)
+print("settings:", ", ".join(f"{k}={v}" for k, v in settings.items()))
+start = time.perf_counter()
+scores = cross_validate(
+    pipe, data.data, data.target, groups=data.groups, cv=cv, scoring=["accuracy", "f1"]
+)
+elapsed = time.perf_counter() - start
+
+print(f"\nsubject-wise stratified 5-fold cross-validation ({elapsed:.0f} s)")
+print(f"{'fold':>6} {'accuracy':>9} {'F1':>6}")
+for fold, (acc, f1) in enumerate(zip(scores["test_accuracy"], scores["test_f1"])):
+    print(f"{fold + 1:>6} {acc:>9.3f} {f1:>6.3f}")
+for name, key in [("mean", np.mean), ("std", np.std)]:
+    print(
+        f"{name:>6} {key(scores['test_accuracy']):>9.3f} {key(scores['test_f1']):>6.3f}"
+    )
