@@ -53,9 +53,8 @@ elapsed = time.perf_counter() - start
 
 print(f"\nsubject-wise stratified 5-fold cross-validation ({elapsed:.0f} s)")
 print(f"{'fold':>6} {'accuracy':>9} {'F1':>6}")
-for fold, (acc, f1) in enumerate(zip(scores["test_accuracy"], scores["test_f1"])):
-    print(f"{fold + 1:>6} {acc:>9.3f} {f1:>6.3f}")
-for name, key in [("mean", np.mean), ("std", np.std)]:
-    print(
-        f"{name:>6} {key(scores['test_accuracy']):>9.3f} {key(scores['test_f1']):>6.3f}"
-    )
+accuracy, f1 = scores["test_accuracy"], scores["test_f1"]
+for fold in range(len(accuracy)):
+    print(f"{fold + 1:>6} {accuracy[fold]:>9.3f} {f1[fold]:>6.3f}")
+for name, summary in [("mean", np.mean), ("std", np.std)]:
+    print(f"{name:>6} {summary(accuracy):>9.3f} {summary(f1):>6.3f}")
