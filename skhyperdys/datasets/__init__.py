@@ -1,5 +1,12 @@
-"""Data: the built-in synthetic recordings (and, later, dataset loaders)."""
+"""Data: the built-in synthetic recordings and the VOC-ALS loader."""
 
 from ._synthetic import make_syllable_repetitions
+from ._voc_als import TARGETS, TASKS, load_voc_als, read_voc_als_metadata
 
-__all__ = ["make_syllable_repetitions"]
+__all__ = [
+    "TARGETS",
+    "TASKS",
+    "load_voc_als",
+    "make_syllable_repetitions",
+    "read_voc_als_metadata",
+]
