@@ -8,8 +8,20 @@ classifier head labels (:class:`HypernetClassifier`).
 """
 
 from .classifier import HypernetClassifier
-from .transformers import SpectrogramImages
+from .transformers import (
+    EgemapsFunctionals,
+    ImagesAndContext,
+    MultiTaskImages,
+    SpectrogramImages,
+)
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["HypernetClassifier", "SpectrogramImages", "__version__"]
+__all__ = [
+    "EgemapsFunctionals",
+    "HypernetClassifier",
+    "ImagesAndContext",
+    "MultiTaskImages",
+    "SpectrogramImages",
+    "__version__",
+]

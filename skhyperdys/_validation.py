@@ -147,10 +147,13 @@ def read_waveform(item, index, sr):
 def check_images(X):
     """Validate feature images for the classifier; return a float32 array.
 
+    Accepts ``(n, 3, H, W)`` (one image per sample) and ``(n, T, 3, H, W)``
+    (one image per task, for fusion models).
+
     Raises
     ------
     TypeError, ValueError
-        If X is not a finite numeric array of shape (n, 3, H, W) with
+        If X is not a finite numeric array of one of those shapes with
         H, W >= 63.
     """
     if scipy.sparse.issparse(X):
@@ -173,16 +176,17 @@ def check_images(X):
             f"X must be a numeric array of shape (n_samples, 3, H, W); got dtype "
             f"{X.dtype}."
         )
-    if X.ndim != 4 or X.shape[1] != 3:
+    if X.ndim not in (4, 5) or X.shape[-3] != 3 or X.ndim == 5 and X.shape[1] < 1:
         raise ValueError(
             "X must be feature images of shape (n_samples, 3, H, W), as "
-            f"SpectrogramImages produces; got shape {X.shape}."
+            "SpectrogramImages produces (or (n_samples, n_tasks, 3, H, W) from "
+            f"MultiTaskImages); got shape {X.shape}."
         )
     if X.shape[0] == 0:
         raise ValueError("X holds no samples; at least one is required.")
-    if min(X.shape[2:]) < MIN_IMAGE_SIDE:
+    if min(X.shape[-2:]) < MIN_IMAGE_SIDE:
         raise ValueError(
-            f"images of {X.shape[2]}x{X.shape[3]} are too small for AlexNet; "
+            f"images of {X.shape[-2]}x{X.shape[-1]} are too small for AlexNet; "
             f"height and width must be at least {MIN_IMAGE_SIDE} "
             "(set SpectrogramImages(image_size=...))."
         )
@@ -211,3 +215,19 @@ def check_choice(value, name, choices):
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
     return value
+
+
+def check_context(context, n_samples):
+    """Validate per-sample context features; return a float32 array."""
+    try:
+        context = np.asarray(context, dtype=np.float32)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"context must be a numeric array: {err}") from None
+    if context.ndim != 2 or len(context) != n_samples:
+        raise ValueError(
+            f"context must have shape (n_samples={n_samples}, n_features); got "
+            f"{context.shape}."
+        )
+    if not np.isfinite(context).all():
+        raise ValueError("context contains NaN or infinite values.")
+    return context

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring
 
-from ._validation import check_images, check_int
+from ._validation import check_choice, check_context, check_images, check_int
 from .modules import HypernetModule
 
 __all__ = ["HypernetClassifier"]
@@ -67,6 +67,27 @@ class HypernetClassifier(NeuralNetClassifier):
         layer and the hypernetwork.
     n_eval_contexts : int, default=32
         Number of fixed contexts whose classifiers are averaged at prediction.
+    head : {"hyper", "dense"}, default="hyper"
+        ``"dense"`` replaces the hypernetwork by a plain
+        ``Linear(embed_dim, n_classes)``, everything else unchanged: the
+        paper's ablation baseline.
+    context : {"noise", "data"}, default="noise"
+        ``"noise"``: contexts drawn from N(0, I) as described above.
+        ``"data"``: each recording's own feature vector (e.g. eGeMAPS
+        functionals) is its context, standardised with the training data's
+        mean and standard deviation; ``context_dim`` is then ignored (it is
+        the number of features), and X must be a dict
+        ``{"images": ..., "context": ...}`` as :class:`ImagesAndContext`
+        makes. The paper's data-conditioned ablation.
+    fusion : {"gmu", "concat"}, default="gmu"
+        Used when X holds several images per sample, ``(n, n_tasks, 3, H, W)``
+        (from :class:`MultiTaskImages`): a shared backbone embeds each, and a
+        gated multimodal unit (``"gmu"``) or concatenation (``"concat"``)
+        combines them, as in the paper's /pa/ + /ta/ fusion baselines.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes in the loss: ``"balanced"`` weighs each class
+        by ``n_samples / (n_classes * count)``, useful for the imbalanced
+        severity levels; a dict maps labels to weights.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order, the training contexts and
         the evaluation contexts. An int gives identical results on the same
@@ -136,6 +157,10 @@ class HypernetClassifier(NeuralNetClassifier):
         weights="imagenet",
         freeze_backbone=False,
         n_eval_contexts=32,
+        head="hyper",
+        context="noise",
+        fusion="gmu",
+        class_weight=None,
         random_state=None,
         module=HypernetModule,
         criterion=torch.nn.CrossEntropyLoss,
@@ -170,6 +195,10 @@ class HypernetClassifier(NeuralNetClassifier):
         self.weights = weights
         self.freeze_backbone = freeze_backbone
         self.n_eval_contexts = n_eval_contexts
+        self.head = head
+        self.context = context
+        self.fusion = fusion
+        self.class_weight = class_weight
         self.random_state = random_state
 
     def _get_param_names(self):
@@ -211,6 +240,14 @@ class HypernetClassifier(NeuralNetClassifier):
         if weights is not None and weights != "imagenet":
             if not os.path.isfile(os.fspath(weights)):
                 raise FileNotFoundError(f"weights file not found: {weights!r}")
+        check_choice(self.head, "head", ("hyper", "dense"))
+        check_choice(self.context, "context", ("noise", "data"))
+        check_choice(self.fusion, "fusion", ("gmu", "concat"))
+        cw = self.class_weight
+        if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
+            raise ValueError(
+                f"class_weight must be None, 'balanced' or a dict, got {cw!r}."
+            )
         if not isinstance(self.freeze_backbone, (bool, np.bool_)):
             raise TypeError(
                 f"freeze_backbone must be True or False, got {self.freeze_backbone!r}."
@@ -232,19 +269,88 @@ class HypernetClassifier(NeuralNetClassifier):
                 "HypernetClassifier builds its module in fit(), once the classes "
                 "are known; call fit(X, y)."
             )
+        data_context = self.context == "data"
         kwargs = dict(
             n_classes=len(self.label_encoder_.classes_),
             embed_dim=self.embed_dim,
-            context_dim=self.context_dim,
+            context_dim=len(self.context_mean_) if data_context else self.context_dim,
             hyper_hidden=self.hyper_hidden,
             weights=self.weights,
             freeze_backbone=bool(self.freeze_backbone),
             n_eval_contexts=self.n_eval_contexts,
             seed=self.seed_,
+            head=self.head,
+            context=self.context,
+            context_mean=self.context_mean_ if data_context else None,
+            context_std=self.context_std_ if data_context else None,
+            n_tasks=self.n_tasks_,
+            fusion=self.fusion,
         )
         kwargs.update(self.get_params_for("module"))
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
+
+    def initialize_criterion(self):
+        """Build the criterion, with the class weights if ``class_weight`` is set."""
+        kwargs = self.get_params_for("criterion")
+        if getattr(self, "class_weight_", None) is not None:
+            kwargs.setdefault("weight", torch.as_tensor(self.class_weight_))
+        self.criterion_ = self.initialized_instance(self.criterion, kwargs)
+        return self
+
+    def _check_X(self, X, fitting=False):
+        """Validate X (images, or a dict of images and context) for the module."""
+        if isinstance(X, dict):
+            unknown = set(X) - {"images", "context"}
+            if "images" not in X or unknown:
+                raise ValueError(
+                    "a dict X must hold 'images' (and 'context'); got keys "
+                    f"{sorted(X)}."
+                )
+            images = check_images(X["images"])
+            context = X.get("context")
+        else:
+            images, context = check_images(X), None
+        n_tasks = images.shape[1] if images.ndim == 5 else 1
+        if self.context == "data" and self.head == "hyper":
+            if context is None:
+                raise ValueError(
+                    "context='data' needs X = {'images': ..., 'context': ...}; "
+                    "make it with ImagesAndContext in the pipeline."
+                )
+            context = check_context(context, len(images))
+        if not fitting:
+            if n_tasks != self.n_tasks_:
+                raise ValueError(
+                    f"the model was fitted on {self.n_tasks_} image(s) per "
+                    f"sample, X has {n_tasks}."
+                )
+            if context is not None and self.context == "data":
+                if context.shape[1] != len(self.context_mean_):
+                    raise ValueError(
+                        f"the model was fitted on {len(self.context_mean_)} "
+                        f"context features, X has {context.shape[1]}."
+                    )
+        if context is None or self.context != "data":
+            return images, None
+        return {"images": images, "context": context}, context
+
+    def _fit_class_weight(self, y_encoded):
+        n_classes = len(self.label_encoder_.classes_)
+        if self.class_weight is None:
+            return None
+        if self.class_weight == "balanced":
+            counts = np.bincount(y_encoded, minlength=n_classes)
+            return (len(y_encoded) / (n_classes * np.maximum(counts, 1))).astype(
+                np.float32
+            )
+        unknown = set(self.class_weight) - set(self.label_encoder_.classes_)
+        if unknown:
+            raise ValueError(f"class_weight names unknown classes: {sorted(unknown)}")
+        return np.asarray(
+            [self.class_weight.get(c, 1.0) for c in self.label_encoder_.classes_],
+            dtype=np.float32,
+        )
 
     def get_all_learnable_params(self):
         """Parameters the optimizer updates: those with ``requires_grad``."""
@@ -259,9 +365,10 @@ class HypernetClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, 3, H, W)
-            Feature images, e.g. from :class:`skhyperdys.SpectrogramImages`;
-            H and W at least 63.
+        X : array-like of shape (n, 3, H, W) or (n, n_tasks, 3, H, W), or dict
+            Feature images, e.g. from :class:`skhyperdys.SpectrogramImages`
+            (H and W at least 63); several per sample for fusion; with
+            ``context="data"`` a dict ``{"images": ..., "context": ...}``.
         y : array-like of shape (n_samples,)
             Class labels of any type scikit-learn accepts (ints, strings,
             bools), at least two distinct.
@@ -273,10 +380,18 @@ class HypernetClassifier(NeuralNetClassifier):
         self : HypernetClassifier
         """
         self._check_params()
-        X = check_images(X)
+        X, context = self._check_X(X, fitting=True)
+        images = X["images"] if isinstance(X, dict) else X
+        self.n_tasks_ = images.shape[1] if images.ndim == 5 else 1
+        if context is not None:
+            self.context_mean_ = context.mean(axis=0)
+            std = context.std(axis=0)
+            self.context_std_ = np.where(std > 0, std, 1.0).astype(np.float32)
         y = column_or_1d(y, warn=True)
-        if len(y) != len(X):
-            raise ValueError(f"X holds {len(X)} samples but y holds {len(y)} labels.")
+        if len(y) != len(images):
+            raise ValueError(
+                f"X holds {len(images)} samples but y holds {len(y)} labels."
+            )
         check_classification_targets(y)
         self.label_encoder_ = LabelEncoder().fit(
             y if self.classes is None else np.asarray(self.classes)
@@ -290,6 +405,7 @@ class HypernetClassifier(NeuralNetClassifier):
                 f"({self.label_encoder_.classes_[0]!r}); at least 2 are needed."
             )
         y_encoded = self.label_encoder_.transform(y).astype(np.int64)
+        self.class_weight_ = self._fit_class_weight(y_encoded)
         self.seed_ = int(
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         )
@@ -321,7 +437,7 @@ class HypernetClassifier(NeuralNetClassifier):
             return super().partial_fit(X, y, **fit_params)
         if not self.initialized_ or not hasattr(self, "label_encoder_"):
             return self.fit(X, y, **fit_params)
-        X = check_images(X)
+        X, _ = self._check_X(X)
         y = self.label_encoder_.transform(column_or_1d(y)).astype(np.int64)
         return super().partial_fit(X, y, **fit_params)
 
@@ -352,7 +468,7 @@ class HypernetClassifier(NeuralNetClassifier):
         proba : ndarray of shape (n_samples, n_classes), float32
         """
         check_is_fitted(self, "label_encoder_")
-        return super().predict_proba(check_images(X))
+        return super().predict_proba(self._check_X(X)[0])
 
     def predict(self, X):
         """Predicted class labels.

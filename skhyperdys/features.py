@@ -18,12 +18,15 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
+    "EGEMAPS_MIN_SECONDS",
     "FEATURES",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "SCALINGS",
+    "egemaps_functionals",
     "feature_image",
     "feature_stack",
+    "make_egemaps_extractor",
     "min_clip_length",
     "pad_for_deltas",
     "resize_image",
@@ -331,3 +334,62 @@ def feature_image(
     """
     stack = feature_stack(y, sr, delta_width=delta_width, **spectral_params)
     return scale_image(resize_image(stack, image_size), scaling)
+
+
+#: Shortest clip, in seconds, openSMILE's eGeMAPS functionals are computed on;
+#: shorter clips are zero-padded (openSMILE returns NaN for very short input).
+EGEMAPS_MIN_SECONDS = 0.5
+
+
+def egemaps_functionals(y, sr, smile=None):
+    """The 88 eGeMAPSv02 functionals of a clip, computed by openSMILE.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Waveform. Clips shorter than :data:`EGEMAPS_MIN_SECONDS` are
+        zero-padded at the end.
+    sr : int
+        Sample rate in Hz.
+    smile : opensmile.Smile or None, default=None
+        A configured extractor (made once and reused when given).
+
+    Returns
+    -------
+    features : ndarray of shape (88,), float32
+        Functionals openSMILE cannot compute (NaN) are set to 0.
+
+    Raises
+    ------
+    ImportError
+        If opensmile is not installed (``pip install skhyperdys[egemaps]``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.features import egemaps_functionals
+    >>> y = 0.1 * np.random.default_rng(0).standard_normal(8000)
+    >>> egemaps_functionals(y, 8000).shape  # doctest: +SKIP
+    (88,)
+    """
+    smile = make_egemaps_extractor() if smile is None else smile
+    n_min = int(np.ceil(EGEMAPS_MIN_SECONDS * sr))
+    if len(y) < n_min:
+        y = np.pad(y, (0, n_min - len(y)))
+    values = smile.process_signal(np.asarray(y, dtype=np.float32), sr).to_numpy()[0]
+    return np.nan_to_num(values.astype(np.float32), nan=0.0)
+
+
+def make_egemaps_extractor():
+    """An ``opensmile.Smile`` computing eGeMAPSv02 functionals."""
+    try:
+        import opensmile
+    except ImportError:
+        raise ImportError(
+            "eGeMAPS context features need opensmile: "
+            "pip install 'skhyperdys[egemaps]' (or pip install opensmile)."
+        ) from None
+    return opensmile.Smile(
+        feature_set=opensmile.FeatureSet.eGeMAPSv02,
+        feature_level=opensmile.FeatureLevel.Functionals,
+    )

@@ -7,7 +7,7 @@ from torch import nn
 
 from .backbones import alexnet_backbone
 
-__all__ = ["HyperLinear", "HypernetModule"]
+__all__ = ["GatedMultimodalUnit", "HyperLinear", "HypernetModule"]
 
 
 class HyperLinear(nn.Module):
@@ -84,6 +84,43 @@ class HyperLinear(nn.Module):
         return torch.logsumexp(log_p, dim=1) - math.log(len(contexts))
 
 
+class GatedMultimodalUnit(nn.Module):
+    """Gated multimodal unit (Arevalo et al., 2017) fusing ``n_inputs`` vectors.
+
+    Each input ``x_t`` is projected, ``h_t = tanh(W_t x_t)``; gates computed
+    from all inputs together, ``z = softmax_t(W_z [x_1; ...; x_T])`` (per
+    dimension, over the inputs), weigh them: ``h = sum_t z_t * h_t``. With two
+    inputs this is the original GMU, ``z * h_1 + (1 - z) * h_2``.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Number of vectors to fuse (tasks).
+    dim : int
+        Their size, and the size of the output.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skhyperdys.modules import GatedMultimodalUnit
+    >>> tuple(GatedMultimodalUnit(2, 8)(torch.randn(5, 2, 8)).shape)
+    (5, 8)
+    """
+
+    def __init__(self, n_inputs, dim):
+        super().__init__()
+        self.projections = nn.ModuleList(nn.Linear(dim, dim) for _ in range(n_inputs))
+        self.gate = nn.Linear(n_inputs * dim, n_inputs * dim)
+
+    def forward(self, x):
+        """Fuse ``x`` of shape (n, n_inputs, dim) into (n, dim)."""
+        h = torch.stack(
+            [torch.tanh(proj(x[:, t])) for t, proj in enumerate(self.projections)], 1
+        )
+        z = torch.softmax(self.gate(x.flatten(1)).view_as(h), dim=1)
+        return (z * h).sum(dim=1)
+
+
 class HypernetModule(nn.Module):
     """AlexNet embedding followed by a hypernetwork-generated linear classifier.
 
@@ -94,6 +131,17 @@ class HypernetModule(nn.Module):
     contexts drawn once, at construction, from N(0, I) with a generator seeded
     by ``seed``, and stored in the buffer ``eval_contexts``.
 
+    The paper's variants are options of the same module:
+
+    * ``head="dense"``: a plain ``Linear(embed_dim, n_classes)`` instead of
+      the hypernetwork (the ablation "hypernetwork replaced by a dense layer").
+    * ``context="data"``: the context is a per-recording feature vector
+      (e.g. eGeMAPS functionals) passed to :meth:`forward`, standardised with
+      ``context_mean`` and ``context_std``, instead of noise.
+    * ``n_tasks > 1``: the input holds one image per task, ``(n, n_tasks, 3,
+      H, W)``; the shared backbone embeds each, and ``fusion`` (``"gmu"``: a
+      :class:`GatedMultimodalUnit`; ``"concat"``: concatenation) combines them.
+
     Parameters
     ----------
     n_classes : int
@@ -101,19 +149,30 @@ class HypernetModule(nn.Module):
     embed_dim : int, default=768
         Size of the AlexNet embedding.
     context_dim : int, default=128
-        Size of the context vector.
+        Size of the context vector (with ``context="data"``: the number of
+        context features).
     hyper_hidden : int, default=512
         Hidden units of the hypernetwork.
     weights : None, "imagenet" or path, default=None
         Backbone initialisation, see :func:`skhyperdys.backbones.alexnet_backbone`.
     freeze_backbone : bool, default=False
         Freeze the (pretrained) AlexNet layers; only the new embedding layer
-        and the hypernetwork train. The frozen layers stay in evaluation mode
+        and the head train. The frozen layers stay in evaluation mode
         (no dropout) even while the module trains.
     n_eval_contexts : int, default=32
-        Number of fixed contexts averaged at evaluation.
+        Number of fixed contexts averaged at evaluation (noise context).
     seed : int, default=0
         Seed of the evaluation contexts.
+    head : {"hyper", "dense"}, default="hyper"
+        The classifier head.
+    context : {"noise", "data"}, default="noise"
+        Where the hypernetwork's context comes from.
+    context_mean, context_std : array-like of shape (context_dim,), default=None
+        Standardisation of data contexts (zero mean, unit variance if None).
+    n_tasks : int, default=1
+        Images per sample.
+    fusion : {"gmu", "concat"}, default="gmu"
+        How the embeddings of several tasks are combined.
 
     Examples
     --------
@@ -134,21 +193,51 @@ class HypernetModule(nn.Module):
         freeze_backbone=False,
         n_eval_contexts=32,
         seed=0,
+        head="hyper",
+        context="noise",
+        context_mean=None,
+        context_std=None,
+        n_tasks=1,
+        fusion="gmu",
     ):
         super().__init__()
         self.context_dim = context_dim
         self.freeze_backbone = freeze_backbone
+        self.head_type = head
+        self.context = context
+        self.n_tasks = n_tasks
         self.backbone = alexnet_backbone(embed_dim, weights)
         if freeze_backbone:
             for name, param in self.backbone.named_parameters():
                 if not name.startswith("classifier.6."):
                     param.requires_grad_(False)
-        self.head = HyperLinear(embed_dim, n_classes, context_dim, hyper_hidden)
+        in_features = embed_dim
+        self.fusion = None
+        if n_tasks > 1:
+            if fusion == "gmu":
+                self.fusion = GatedMultimodalUnit(n_tasks, embed_dim)
+            elif fusion == "concat":
+                self.fusion = nn.Flatten()
+                in_features = n_tasks * embed_dim
+            else:
+                raise ValueError(f"fusion must be 'gmu' or 'concat', got {fusion!r}.")
+        if head == "dense":
+            self.head = nn.Linear(in_features, n_classes)
+        elif head == "hyper":
+            self.head = HyperLinear(in_features, n_classes, context_dim, hyper_hidden)
+        else:
+            raise ValueError(f"head must be 'hyper' or 'dense', got {head!r}.")
+        if context not in ("noise", "data"):
+            raise ValueError(f"context must be 'noise' or 'data', got {context!r}.")
         generator = torch.Generator().manual_seed(int(seed))
         self.register_buffer(
             "eval_contexts",
             torch.randn(n_eval_contexts, context_dim, generator=generator),
         )
+        mean = torch.zeros(context_dim) if context_mean is None else context_mean
+        std = torch.ones(context_dim) if context_std is None else context_std
+        self.register_buffer("context_mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("context_std", torch.as_tensor(std, dtype=torch.float32))
 
     def train(self, mode=True):
         super().train(mode)
@@ -157,15 +246,30 @@ class HypernetModule(nn.Module):
             self.backbone.classifier[:-1].eval()
         return self
 
-    def forward(self, images):
-        """Class logits for images ``(n, 3, H, W)``."""
-        embedding = self.backbone(images)
+    def embed(self, images):
+        """Embeddings ``(n, d)`` of images ``(n, 3, H, W)`` or ``(n, T, 3, H, W)``."""
+        if images.ndim == 4:
+            return self.backbone(images)
+        n, n_tasks = images.shape[:2]
+        embeddings = self.backbone(images.flatten(0, 1)).view(n, n_tasks, -1)
+        return self.fusion(embeddings)
+
+    def forward(self, images, context=None):
+        """Class logits for ``images``; ``context`` only with ``context="data"``."""
+        embedding = self.embed(images)
+        if self.head_type == "dense":
+            return self.head(embedding)
+        if self.context == "data":
+            if context is None:
+                raise ValueError("context='data' needs a context for every sample.")
+            context = (context - self.context_mean) / self.context_std
+            return self.head(embedding, context.to(embedding.dtype))
         if self.training:
-            context = torch.randn(
+            noise = torch.randn(
                 len(embedding),
                 self.context_dim,
                 device=embedding.device,
                 dtype=embedding.dtype,
             )
-            return self.head(embedding, context)
+            return self.head(embedding, noise)
         return self.head.forward_ensemble(embedding, self.eval_contexts)

@@ -9,9 +9,20 @@ from tqdm.auto import tqdm
 
 from ._threads import single_threaded
 from ._validation import check_choice, check_int, check_waveforms, read_waveform
-from .features import FEATURES, SCALINGS, feature_image
+from .features import (
+    FEATURES,
+    SCALINGS,
+    egemaps_functionals,
+    feature_image,
+    make_egemaps_extractor,
+)
 
-__all__ = ["SpectrogramImages"]
+__all__ = [
+    "EgemapsFunctionals",
+    "ImagesAndContext",
+    "MultiTaskImages",
+    "SpectrogramImages",
+]
 
 # Recordings handed to a joblib task at once: large enough to amortise the
 # dispatch, small enough to keep every worker busy and memory bounded.
@@ -273,3 +284,289 @@ def _images_for_chunk(items, start, sr, params):
                 for i, item in enumerate(items)
             ]
         )
+
+
+class MultiTaskImages(TransformerMixin, BaseEstimator):
+    """Feature images of several recordings per subject, for fusion models.
+
+    Each row of X holds one subject's recordings of several tasks (e.g. /pa/
+    and /ta/, as ``load_voc_als(task=["pa", "ta"])`` returns them); each is
+    turned into an image by ``images``, giving ``(n, n_tasks, 3, H, W)``, the
+    input :class:`HypernetClassifier` fuses.
+
+    Parameters
+    ----------
+    images : SpectrogramImages or None, default=None
+        The transformer applied to each task; ``None`` means
+        ``SpectrogramImages()``. Its parameters are reachable as
+        ``images__<name>``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys import MultiTaskImages, SpectrogramImages
+    >>> rng = np.random.default_rng(0)
+    >>> X = [(rng.standard_normal(8000), rng.standard_normal(6000))]
+    >>> MultiTaskImages(SpectrogramImages(image_size=(64, 64))).fit_transform(X).shape
+    (1, 2, 3, 64, 64)
+    """
+
+    def __init__(self, images=None):
+        self.images = images
+
+    def _images(self):
+        return SpectrogramImages() if self.images is None else self.images
+
+    def fit(self, X, y=None):
+        """Validate X (rows of recordings); learn nothing.
+
+        Parameters
+        ----------
+        X : 2-D array-like of recordings, shape (n_subjects, n_tasks)
+            An object array, a DataFrame, or a list of equal-length tuples of
+            waveforms or audio file paths.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : MultiTaskImages
+        """
+        for column in _task_columns(X):
+            self._images().fit(column)
+        return self
+
+    def transform(self, X):
+        """Images of every recording, task by task.
+
+        Parameters
+        ----------
+        X : 2-D array-like of recordings, shape (n_subjects, n_tasks)
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        images : ndarray of shape (n_subjects, n_tasks, 3, height, width)
+        """
+        columns = _task_columns(X)
+        return np.stack([self._images().transform(c) for c in columns], axis=1)
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # a table of recordings, not numbers
+        tags.requires_fit = False
+        tags.target_tags.required = False
+        return tags
+
+
+def _task_columns(X):
+    """Split a table of recordings (n_subjects, n_tasks) into task columns."""
+    if hasattr(X, "iloc"):  # pandas DataFrame
+        X = X.to_numpy(dtype=object)
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        raise TypeError(
+            "X must be a table of recordings, one row per subject and one column "
+            f"per task (an object array, DataFrame or list of tuples); got a "
+            f"numeric array of shape {X.shape}."
+        )
+    try:
+        rows = [list(row) for row in X]
+    except TypeError:
+        raise TypeError(
+            "X must be a table of recordings (n_subjects, n_tasks); got "
+            f"{type(X).__name__}."
+        ) from None
+    if not rows:
+        raise ValueError("X holds no subjects.")
+    n_tasks = len(rows[0])
+    for i, row in enumerate(rows):
+        if len(row) != n_tasks or n_tasks == 0:
+            raise ValueError(
+                f"row {i} of X holds {len(row)} recordings; every row needs the "
+                f"same number (row 0 has {n_tasks}), at least one."
+            )
+    return [[row[t] for row in rows] for t in range(n_tasks)]
+
+
+class EgemapsFunctionals(TransformerMixin, BaseEstimator):
+    """eGeMAPS functionals (88 values per recording), computed by openSMILE.
+
+    The context vectors of the paper's data-conditioned hypernetwork. Needs
+    the optional dependency opensmile (``pip install 'skhyperdys[egemaps]'``).
+
+    Parameters
+    ----------
+    sr : int, default=8000
+        Sample rate of array inputs; audio files are resampled to it.
+    n_jobs : int or None, default=None
+        Number of joblib workers.
+    verbose : int, default=0
+        If > 0, show a progress bar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys import EgemapsFunctionals
+    >>> y = 0.1 * np.random.default_rng(0).standard_normal(8000)
+    >>> EgemapsFunctionals().fit_transform([y]).shape  # doctest: +SKIP
+    (1, 88)
+    """
+
+    def __init__(self, *, sr=8000, n_jobs=None, verbose=0):
+        self.sr = sr
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def fit(self, X, y=None):
+        """Validate X; learn nothing.
+
+        Parameters
+        ----------
+        X : sequence of 1-D array-like or audio file paths, or 2-D array
+            Recordings, as for :class:`SpectrogramImages`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : EgemapsFunctionals
+        """
+        check_int(self.sr, "sr")
+        make_egemaps_extractor()  # fail early without opensmile
+        check_waveforms(X)
+        return self
+
+    def transform(self, X):
+        """Compute the functionals.
+
+        Parameters
+        ----------
+        X : sequence of 1-D array-like or audio file paths, or 2-D array
+            Recordings.
+
+        Returns
+        -------
+        features : ndarray of shape (n_recordings, 88), float32
+        """
+        check_int(self.sr, "sr")
+        items = check_waveforms(X)
+        starts = range(0, len(items), _CHUNK)
+        tasks = (
+            delayed(_functionals_for_chunk)(items[s : s + _CHUNK], s, self.sr)
+            for s in starts
+        )
+        n_jobs = min(effective_n_jobs(self.n_jobs), len(starts))
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+        chunks = []
+        with tqdm(total=len(items), disable=not self.verbose, desc="eGeMAPS") as bar:
+            for chunk in results:
+                chunks.append(chunk)
+                bar.update(len(chunk))
+        return np.concatenate(chunks)
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        tags.target_tags.required = False
+        return tags
+
+
+def _functionals_for_chunk(items, start, sr):
+    smile = make_egemaps_extractor()
+    with single_threaded():
+        return np.stack(
+            [
+                egemaps_functionals(read_waveform(item, start + i, sr), sr, smile)
+                for i, item in enumerate(items)
+            ]
+        )
+
+
+class ImagesAndContext(TransformerMixin, BaseEstimator):
+    """Feature images together with per-recording context features.
+
+    Makes the input of a data-conditioned :class:`HypernetClassifier`
+    (``context="data"``): a dict ``{"images": (n, 3, H, W), "context": (n,
+    k)}`` that skorch hands to the model. In a pipeline it reads as one step::
+
+        Pipeline([("features", ImagesAndContext()),
+                  ("clf", HypernetClassifier(context="data"))])
+
+    Parameters
+    ----------
+    images : transformer or None, default=None
+        Makes the images; ``None`` means ``SpectrogramImages()``.
+    context : transformer or None, default=None
+        Makes the context vectors; ``None`` means ``EgemapsFunctionals()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys import ImagesAndContext, SpectrogramImages
+    >>> y = 0.1 * np.random.default_rng(0).standard_normal(8000)
+    >>> out = ImagesAndContext(SpectrogramImages(image_size=(64, 64))).fit_transform(
+    ...     [y])  # doctest: +SKIP
+    >>> out["images"].shape, out["context"].shape  # doctest: +SKIP
+    ((1, 3, 64, 64), (1, 88))
+    """
+
+    def __init__(self, images=None, context=None):
+        self.images = images
+        self.context = context
+
+    def _parts(self):
+        images = SpectrogramImages() if self.images is None else self.images
+        context = EgemapsFunctionals() if self.context is None else self.context
+        return images, context
+
+    def fit(self, X, y=None):
+        """Validate X with both transformers; learn nothing.
+
+        Parameters
+        ----------
+        X : sequence of recordings
+            As for :class:`SpectrogramImages`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ImagesAndContext
+        """
+        for part in self._parts():
+            part.fit(X)
+        return self
+
+    def transform(self, X):
+        """Images and context of every recording.
+
+        Parameters
+        ----------
+        X : sequence of recordings
+            As for :class:`SpectrogramImages`.
+
+        Returns
+        -------
+        features : dict
+            ``{"images": ndarray (n, 3, H, W), "context": ndarray (n, k)}``.
+        """
+        images, context = self._parts()
+        return {"images": images.transform(X), "context": context.transform(X)}
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # output is a dict, not an array
+        tags.requires_fit = False
+        tags.target_tags.required = False
+        return tags
