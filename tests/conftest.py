@@ -1,7 +1,10 @@
 """Shared fixtures: small data and small models so the suite stays fast."""
 
 import numpy as np
+import openpyxl
+import pandas as pd
 import pytest
+import soundfile as sf
 
 from skhyperdys import HypernetClassifier, SpectrogramImages
 from skhyperdys.datasets import make_syllable_repetitions
@@ -42,3 +45,40 @@ def images(recordings):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# --- a VOC-ALS-shaped tree: real .xlsx with a title row, wav files ----------------
+
+SUBJECTS = [  # ID, Category, ALSFRS-R speech subscore
+    ("CT001", "HC", "-"),
+    ("CT003", "HC", None),
+    ("PZ001", "ALS", 4),
+    ("PZ002", "ALS", 3),
+    ("PZ004", "ALS", 1),
+    ("PZ005", "ALS", 2),
+]
+
+
+def write_voc_als_metadata(path, rows):
+    frame = pd.DataFrame(
+        rows, columns=["ID", "Category", "ALSFRS-R_SpeechSubscore"]
+    ).assign(**{"Age (years)": 60, "Sex": "F", "Meanf0_A": 120.5})
+    frame.to_excel(path, index=False, startrow=1)
+    book = openpyxl.load_workbook(path)
+    book.active["A1"] = "VOC-ALS database: clinical and acoustic data"
+    book.save(path)
+
+
+def write_wav(path, seconds=0.5, seed=0):
+    y = 0.1 * np.random.default_rng(seed).standard_normal(int(SR * seconds))
+    sf.write(path, y, SR)
+
+
+def make_voc_als_tree(root, folders=("rhythmPA", "rhythmTA", "phonationA")):
+    root.mkdir()
+    write_voc_als_metadata(root / "VOC-ALS.xlsx", SUBJECTS)
+    for folder in folders:
+        (root / folder).mkdir()
+        for k, (sid, _, _) in enumerate(SUBJECTS):
+            write_wav(root / folder / f"{sid}_{folder}.wav", seed=k)
+    return root

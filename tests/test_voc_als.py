@@ -1,49 +1,16 @@
 """The VOC-ALS loader, on a VOC-ALS-shaped tree built here (real .xlsx, wav files)."""
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pytest
-import soundfile as sf
+from conftest import SR, SUBJECTS, make_voc_als_tree, write_voc_als_metadata, write_wav
 
 from skhyperdys.datasets import load_voc_als
-
-SR = 8000
-SUBJECTS = [  # ID, Category, speech subscore
-    ("CT001", "HC", "-"),
-    ("CT003", "HC", None),
-    ("PZ001", "ALS", 4),
-    ("PZ002", "ALS", 3),
-    ("PZ004", "ALS", 1),
-    ("PZ005", "ALS", 2),
-]
-
-
-def _write_metadata(path, rows):
-    frame = pd.DataFrame(
-        rows, columns=["ID", "Category", "ALSFRS-R_SpeechSubscore"]
-    ).assign(**{"Age (years)": 60, "Sex": "F", "Meanf0_A": 120.5})
-    frame.to_excel(path, index=False, startrow=1)
-    book = openpyxl.load_workbook(path)
-    book.active["A1"] = "VOC-ALS database: clinical and acoustic data"
-    book.save(path)
-
-
-def _write_wav(path, seconds=0.5, seed=0):
-    y = 0.1 * np.random.default_rng(seed).standard_normal(int(SR * seconds))
-    sf.write(path, y, SR)
 
 
 @pytest.fixture
 def voc(tmp_path):
-    root = tmp_path / "VOC-ALS"
-    root.mkdir()
-    _write_metadata(root / "VOC-ALS.xlsx", SUBJECTS)
-    for folder in ["rhythmPA", "rhythmTA", "phonationA"]:
-        (root / folder).mkdir()
-        for k, (sid, _, _) in enumerate(SUBJECTS):
-            _write_wav(root / folder / f"{sid}_{folder}.wav", seed=k)
-    return root
+    return make_voc_als_tree(tmp_path / "VOC-ALS")
 
 
 def test_default_is_pa_dysarthria_with_paths(voc):
@@ -107,7 +74,7 @@ def test_missing_recording_warns_and_drops_subject(voc):
 
 
 def test_recording_without_metadata_warns(voc):
-    _write_wav(voc / "rhythmPA" / "PZ999_rhythmPA.wav")
+    write_wav(voc / "rhythmPA" / "PZ999_rhythmPA.wav")
     (voc / "rhythmPA" / "notes.txt").write_text("ignored: not a recording")
     with pytest.warns(UserWarning, match=r"without metadata: \['PZ999_rhythmPA.wav'\]"):
         ds = load_voc_als(voc)
@@ -125,8 +92,8 @@ def test_unreadable_file_warns(voc):
 
 def test_patient_without_speech_score(voc):
     rows = SUBJECTS + [("PZ007", "ALS", "-")]
-    _write_metadata(voc / "VOC-ALS.xlsx", rows)
-    _write_wav(voc / "rhythmPA" / "PZ007_rhythmPA.wav")
+    write_voc_als_metadata(voc / "VOC-ALS.xlsx", rows)
+    write_wav(voc / "rhythmPA" / "PZ007_rhythmPA.wav")
     with pytest.warns(UserWarning, match="ALSFRS-R_SpeechSubscore.*PZ007"):
         ds = load_voc_als(voc, target="dysarthria")
     assert "PZ007" not in ds.groups
@@ -163,6 +130,6 @@ def test_header_not_on_second_row(voc):
 
 
 def test_duplicate_ids(voc):
-    _write_metadata(voc / "VOC-ALS.xlsx", SUBJECTS + [("PZ001", "ALS", 4)])
+    write_voc_als_metadata(voc / "VOC-ALS.xlsx", SUBJECTS + [("PZ001", "ALS", 4)])
     with pytest.raises(ValueError, match=r"more than once: \['PZ001'\]"):
         load_voc_als(voc)
