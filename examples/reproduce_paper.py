@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import make_scorer, recall_score
+from sklearn.metrics import make_scorer, precision_score, recall_score
 from sklearn.model_selection import StratifiedGroupKFold, cross_validate
 from sklearn.pipeline import Pipeline
 
@@ -42,7 +42,7 @@ from skhyperdys.datasets import load_voc_als, make_syllable_repetitions
 
 METRICS = {
     "accuracy": "accuracy",
-    "precision": "precision",
+    "precision": make_scorer(precision_score, zero_division=0),
     "recall": "recall",
     "f1": "f1",
     "specificity": make_scorer(recall_score, pos_label=0),
