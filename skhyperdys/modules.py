@@ -158,7 +158,8 @@ class HypernetModule(nn.Module):
     freeze_backbone : bool, default=False
         Freeze the (pretrained) AlexNet layers; only the new embedding layer
         and the head train. The frozen layers stay in evaluation mode
-        (no dropout) even while the module trains.
+        (no dropout) even while the module trains, so their features can be
+        computed once and passed as ``features``.
     n_eval_contexts : int, default=32
         Number of fixed contexts averaged at evaluation (noise context).
     seed : int, default=0
@@ -206,11 +207,14 @@ class HypernetModule(nn.Module):
         self.head_type = head
         self.context = context
         self.n_tasks = n_tasks
-        self.backbone = alexnet_backbone(embed_dim, weights)
+        # AlexNet up to its 4096-d penultimate layer ("backbone"), then the new
+        # 4096 -> embed_dim layer ("embedding") that replaces its classifier.
+        net = alexnet_backbone(embed_dim, weights)
+        self.embedding = net.classifier[-1]
+        net.classifier[-1] = nn.Identity()
+        self.backbone = net
         if freeze_backbone:
-            for name, param in self.backbone.named_parameters():
-                if not name.startswith("classifier.6."):
-                    param.requires_grad_(False)
+            self.backbone.requires_grad_(False)
         in_features = embed_dim
         self.fusion = None
         if n_tasks > 1:
@@ -242,21 +246,34 @@ class HypernetModule(nn.Module):
     def train(self, mode=True):
         super().train(mode)
         if self.freeze_backbone:
-            self.backbone.features.eval()
-            self.backbone.classifier[:-1].eval()
+            self.backbone.eval()
         return self
 
-    def embed(self, images):
-        """Embeddings ``(n, d)`` of images ``(n, 3, H, W)`` or ``(n, T, 3, H, W)``."""
+    def backbone_features(self, images):
+        """The backbone's 4096-d features of ``(n, [T,] 3, H, W)`` images."""
         if images.ndim == 4:
             return self.backbone(images)
         n, n_tasks = images.shape[:2]
-        embeddings = self.backbone(images.flatten(0, 1)).view(n, n_tasks, -1)
-        return self.fusion(embeddings)
+        return self.backbone(images.flatten(0, 1)).view(n, n_tasks, -1)
 
-    def forward(self, images, context=None):
-        """Class logits for ``images``; ``context`` only with ``context="data"``."""
-        embedding = self.embed(images)
+    def embed(self, images=None, features=None):
+        """Embeddings ``(n, embed_dim or n_tasks * embed_dim)``.
+
+        From images ``(n, 3, H, W)`` or ``(n, T, 3, H, W)``, or from their
+        precomputed :meth:`backbone_features` (a frozen backbone's features
+        need computing only once per fit).
+        """
+        if features is None:
+            features = self.backbone_features(images)
+        embedding = self.embedding(features)
+        return embedding if embedding.ndim == 2 else self.fusion(embedding)
+
+    def forward(self, images=None, context=None, features=None):
+        """Class logits for ``images`` (or their backbone ``features``).
+
+        ``context`` is used only with ``context="data"``.
+        """
+        embedding = self.embed(images, features)
         if self.head_type == "dense":
             return self.head(embedding)
         if self.context == "data":

@@ -51,8 +51,8 @@ def test_eval_is_deterministic_training_is_noisy():
     model.backbone.eval()  # take dropout out; only the context noise is left
     with torch.no_grad():
         assert not torch.allclose(
-            model.head(model.backbone(x), torch.randn(2, 4)),
-            model.head(model.backbone(x), torch.randn(2, 4)),
+            model.head(model.embed(x), torch.randn(2, 4)),
+            model.head(model.embed(x), torch.randn(2, 4)),
         )
 
 
@@ -67,8 +67,8 @@ def test_freeze_backbone_keeps_pretrained_layers_fixed_and_in_eval():
     model = _model(freeze_backbone=True)
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert trainable == {
-        "backbone.classifier.6.weight",
-        "backbone.classifier.6.bias",
+        "embedding.weight",
+        "embedding.bias",
         "head.hyper.0.weight",
         "head.hyper.0.bias",
         "head.hyper.2.weight",
