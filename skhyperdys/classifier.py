@@ -64,7 +64,9 @@ class HypernetClassifier(NeuralNetClassifier):
         saved AlexNet ``state_dict``.
     freeze_backbone : bool, default=False
         Keep the pretrained AlexNet layers fixed; train only the new embedding
-        layer and the hypernetwork.
+        layer and the hypernetwork. Their features are then computed once per
+        fit, not once per epoch, so 30 epochs cost about one forward pass of
+        AlexNet plus the training of the head.
     n_eval_contexts : int, default=32
         Number of fixed contexts whose classifiers are averaged at prediction.
     head : {"hyper", "dense"}, default="hyper"
@@ -411,8 +413,33 @@ class HypernetClassifier(NeuralNetClassifier):
         )
         with torch.random.fork_rng(devices=self._cuda_devices()):
             torch.manual_seed(self.seed_)
-            super().fit(X, y_encoded, **fit_params)
+            # skorch's fit(), with the frozen backbone's features computed once
+            # here instead of in every epoch.
+            if not self.warm_start or not self.initialized_:
+                self.initialize()
+            if self.freeze_backbone:
+                X = self._with_backbone_features(X)
+            self.partial_fit(X, y_encoded, _routing_method="fit", **fit_params)
         return self
+
+    def _with_backbone_features(self, X):
+        """Replace the images in X by the frozen backbone's features.
+
+        The frozen layers run in evaluation mode (no dropout), so their output
+        does not change during training: computing it once gives the same
+        training as computing it in every epoch, for the cost of one forward
+        pass.
+        """
+        inputs = dict(X) if isinstance(X, dict) else {"images": X}
+        images = inputs.pop("images")
+        module = self.module_
+        chunks = []
+        with torch.no_grad():
+            for start in range(0, len(images), self.batch_size):
+                batch = torch.as_tensor(images[start : start + self.batch_size])
+                chunks.append(module.backbone_features(batch.to(self.device)).cpu())
+        inputs["features"] = torch.cat(chunks).numpy()
+        return inputs
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Continue training a fitted model for ``max_epochs`` more epochs.

@@ -176,3 +176,41 @@ def test_cuda(X):
     clf = small_classifier(device="cuda").fit(X, [0, 1] * 12)
     assert next(clf.module_.parameters()).is_cuda
     assert clf.predict(X).shape == (24,)
+
+
+def test_frozen_backbone_runs_once_per_fit(X):
+    calls = []
+    clf = small_classifier(freeze_backbone=True, max_epochs=3, batch_size=8)
+    clf.initialize_module = _counting(clf.initialize_module, calls)
+    clf.fit(X, [0, 1] * 12)
+    # 24 images in batches of 8: 3 backbone passes for 3 epochs, not 9
+    assert calls == [[3]]
+
+
+def _counting(initialize_module, calls):
+    def wrapped():
+        net = initialize_module()
+        counter = [0]
+        net.module_.backbone.register_forward_hook(
+            lambda *args: counter.__setitem__(0, counter[0] + 1)
+        )
+        calls.append(counter)
+        return net
+
+    return wrapped
+
+
+def test_frozen_backbone_caching_trains_as_without_it(X, monkeypatch):
+    # SGD: Adam's normalised steps would magnify the last-bit differences that
+    # batching the backbone differently (cached in order vs in shuffled
+    # batches) can cause.
+    y = [0, 1] * 12
+    params = dict(freeze_backbone=True, max_epochs=2, optimizer=torch.optim.SGD)
+    cached = small_classifier(**params).fit(X, y)
+    monkeypatch.setattr(
+        HypernetClassifier, "_with_backbone_features", lambda self, X: X
+    )
+    uncached = small_classifier(**params).fit(X, y)
+    np.testing.assert_allclose(
+        cached.predict_proba(X), uncached.predict_proba(X), rtol=1e-4, atol=1e-6
+    )
