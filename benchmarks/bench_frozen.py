@@ -1,0 +1,82 @@
+"""Frozen backbone vs fine-tuning: the paper's protocol and a context_dim search.
+
+End-to-end wall time of
+
+* the paper's protocol: subject-wise stratified k-fold CV of the pipeline;
+* a ``GridSearchCV`` over ``context_dim`` in {32, 64, 128, 256},
+
+each with ``freeze_backbone=False`` (fine-tuning AlexNet) and
+``freeze_backbone=True`` (the backbone's features computed once per fit), on
+the built-in data. Feature images are computed once beforehand (the
+transformer is stateless) so that only the classifier is timed. The ratio is
+fine-tuning time / frozen time, both measured in this run.
+
+    python benchmarks/bench_frozen.py [--n 150] [--size 224] [--epochs 30] [--folds 5]
+
+The defaults are the paper's protocol (about an hour of CPU for the
+fine-tuning grid search on 2 cores); smaller ``--size``/``--epochs`` give a
+quick reading.
+"""
+
+import argparse
+import time
+
+from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_validate
+
+from skhyperdys import HypernetClassifier, SpectrogramImages
+from skhyperdys.datasets import make_syllable_repetitions
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=150)
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--skip-finetune-grid", action="store_true")
+    args = parser.parse_args(argv)
+
+    data = make_syllable_repetitions(args.n, random_state=0)
+    images = SpectrogramImages(image_size=(args.size, args.size)).transform(data.data)
+    cv = StratifiedGroupKFold(args.folds, shuffle=True, random_state=0)
+    print(
+        f"{args.n} clips, {args.size}x{args.size} images, {args.epochs} epochs, "
+        f"{args.folds} folds"
+    )
+
+    def clf(freeze):
+        return HypernetClassifier(
+            weights=None, max_epochs=args.epochs, freeze_backbone=freeze, random_state=0
+        )
+
+    times = {}
+    for freeze in (True, False):
+        label = "frozen" if freeze else "fine-tuning"
+        start = time.perf_counter()
+        scores = cross_validate(
+            clf(freeze), images, data.target, groups=data.groups, cv=cv
+        )
+        times[("protocol", freeze)] = time.perf_counter() - start
+        print(
+            f"  protocol, {label:11s} {times[('protocol', freeze)]:8.1f} s  "
+            f"accuracy {scores['test_score'].mean():.3f}",
+            flush=True,
+        )
+        if not freeze and args.skip_finetune_grid:
+            continue
+        search = GridSearchCV(
+            clf(freeze), {"context_dim": [32, 64, 128, 256]}, cv=cv, refit=False
+        )
+        start = time.perf_counter()
+        search.fit(images, data.target, groups=data.groups)
+        times[("grid", freeze)] = time.perf_counter() - start
+        print(f"  grid,     {label:11s} {times[('grid', freeze)]:8.1f} s", flush=True)
+
+    for what in ("protocol", "grid"):
+        if (what, False) in times:
+            ratio = times[(what, False)] / times[(what, True)]
+            print(f"{what}: frozen is {ratio:.1f}x faster than fine-tuning")
+
+
+if __name__ == "__main__":
+    main()
