@@ -110,3 +110,13 @@ def test_clone_of_fitted_is_unfitted(fitted_pipeline):
     copy = clone(fitted_pipeline)
     assert not hasattr(copy[-1], "module_")
     assert not copy[-1].initialized_
+
+
+def test_predictions_do_not_depend_on_order_or_batch(fitted_pipeline, recordings):
+    X = recordings.data
+    proba = fitted_pipeline.predict_proba(X)
+    order = np.random.default_rng(0).permutation(len(X))
+    shuffled = fitted_pipeline.predict_proba([X[i] for i in order])
+    np.testing.assert_allclose(shuffled, proba[order], rtol=1e-5, atol=1e-7)
+    subset = fitted_pipeline.predict_proba(X[:5])
+    np.testing.assert_allclose(subset, proba[:5], rtol=1e-5, atol=1e-7)

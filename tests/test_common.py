@@ -37,6 +37,16 @@ PIPELINE_FAILURES = {
         "same as check_estimators_overwrite_params: 'steps' holds the fitted "
         "final estimator"
     ),
+    "check_methods_sample_order_invariance": (
+        "flaky by float32 rounding: oneDNN's convolutions may round the last "
+        "bit (~6e-8) differently for a different batch composition, and the "
+        "check demands rtol=1e-7, below float32 resolution; order invariance "
+        "at float32 tolerance is tested in test_api.py"
+    ),
+    "check_methods_subset_invariance": (
+        "same float32 last-bit rounding as check_methods_sample_order_invariance; "
+        "tested at float32 tolerance in test_api.py"
+    ),
     "check_classifiers_train": (
         "the check's toy blobs (2-5 numbers per sample) are read as waveforms "
         "of 2-5 samples, whose spectrogram images carry almost none of the "
