@@ -7,6 +7,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
 
+from . import batched
 from ._threads import single_threaded
 from ._validation import check_choice, check_int, check_waveforms, read_waveform
 from .features import (
@@ -26,7 +27,7 @@ __all__ = [
 
 # Recordings handed to a joblib task at once: large enough to amortise the
 # dispatch, small enough to keep every worker busy and memory bounded.
-_CHUNK = 16
+_CHUNK = 32
 
 
 class SpectrogramImages(TransformerMixin, BaseEstimator):
@@ -79,6 +80,14 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         input a torchvision model pretrained on ImageNet expects.
         ``"minmax"``: [0, 1] only. ``"standard"``: zero mean, unit variance
         per channel. ``None``: raw dB values and their deltas.
+    backend : {"auto", "torch", "librosa"}, default="auto"
+        ``"librosa"``: one librosa call chain per clip (channel 0 is exactly
+        librosa's output). ``"torch"``: the batched path of
+        :mod:`skhyperdys.batched` (one FFT and one Mel product for a chunk
+        of clips), equal to librosa's numbers to about 1e-6 of each matrix's
+        scale, faster. ``"auto"``: ``"torch"``.
+    device : str, default="cpu"
+        Where the torch backend computes (``"cuda"`` for a GPU).
     n_jobs : int or None, default=None
         Number of joblib workers for :meth:`transform`; ``None`` means 1
         unless in a :func:`joblib.parallel_config` context, ``-1`` all cores.
@@ -122,6 +131,8 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         delta_width=9,
         image_size=(224, 224),
         scaling="imagenet",
+        backend="auto",
+        device="cpu",
         n_jobs=None,
         verbose=0,
     ):
@@ -137,6 +148,8 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         self.delta_width = delta_width
         self.image_size = image_size
         self.scaling = scaling
+        self.backend = backend
+        self.device = device
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -181,6 +194,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
                 f"image_size must be a pair of positive integers, got {size!r}."
             )
         check_choice(self.scaling, "scaling", SCALINGS)
+        check_choice(self.backend, "backend", ("auto", "torch", "librosa"))
 
     def _image_params(self):
         return dict(
@@ -242,8 +256,11 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         params = self._image_params()
         out = np.empty((len(items), 3, *params["image_size"]), dtype=np.float32)
         starts = range(0, len(items), _CHUNK)
+        backend = "torch" if self.backend == "auto" else self.backend
         tasks = (
-            delayed(_images_for_chunk)(items[s : s + _CHUNK], s, self.sr, params)
+            delayed(_images_for_chunk)(
+                items[s : s + _CHUNK], s, self.sr, params, backend, self.device
+            )
             for s in starts
         )
         n_jobs = min(effective_n_jobs(self.n_jobs), len(starts))
@@ -275,15 +292,13 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _images_for_chunk(items, start, sr, params):
+def _images_for_chunk(items, start, sr, params, backend, device):
     """Feature images of consecutive recordings ``items`` (X[start:...])."""
     with single_threaded():
-        return np.stack(
-            [
-                feature_image(read_waveform(item, start + i, sr), sr, **params)
-                for i, item in enumerate(items)
-            ]
-        )
+        clips = [read_waveform(item, start + i, sr) for i, item in enumerate(items)]
+        if backend == "torch":
+            return batched.feature_images(clips, sr, device=device, **params)
+        return np.stack([feature_image(y, sr, **params) for y in clips])
 
 
 class MultiTaskImages(TransformerMixin, BaseEstimator):

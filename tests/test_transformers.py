@@ -15,11 +15,19 @@ def _expected(y, transformer):
 
 
 def test_variable_length_list(recordings):
-    tr = small_transformer()
+    tr = small_transformer(backend="librosa")
     out = tr.fit_transform(recordings.data[:4])
     assert out.shape == (4, 3, 64, 64) and out.dtype == np.float32
     for y, image in zip(recordings.data[:4], out, strict=True):
         np.testing.assert_array_equal(image, _expected(y, tr))
+
+
+@pytest.mark.parametrize("features", ["logmel", "mfcc"])
+def test_torch_backend_matches_librosa_backend(recordings, features):
+    X = recordings.data[:8] + [np.ones(3)]
+    fast = small_transformer(features=features, n_mfcc=20).transform(X)
+    exact = small_transformer(features=features, n_mfcc=20, backend="librosa")
+    np.testing.assert_allclose(fast, exact.transform(X), rtol=0, atol=1e-4)
 
 
 def test_default_output_is_three_by_224_square(rng):
@@ -55,7 +63,7 @@ def test_audio_files_mono_stereo_and_resampled(tmp_path, rng):
     sf.write(mono, y, SR, subtype="FLOAT")
     sf.write(stereo, np.stack([y, y], axis=1), SR, subtype="FLOAT")
     sf.write(hi_rate, np.repeat(y, 2), 2 * SR)
-    tr = small_transformer()
+    tr = small_transformer(backend="librosa")
     out = tr.fit_transform([str(mono), stereo, hi_rate])  # str and PathLike
     np.testing.assert_array_equal(out[0], _expected(y, tr))
     np.testing.assert_array_equal(out[1], out[0])  # stereo mixed to mono
@@ -181,6 +189,7 @@ def test_unreadable_file_in_parallel_worker(tmp_path, rng):
         (dict(image_size=224), "image_size must be"),
         (dict(image_size=(224, 0)), "image_size must be"),
         (dict(scaling="zscore"), "scaling must be"),
+        (dict(backend="numba"), "backend must be"),
     ],
 )
 def test_bad_parameters(params, match):
