@@ -1,0 +1,66 @@
+"""Peak memory of SpectrogramImages.transform against the size of its output.
+
+Runs in this process: generates ``--n`` clips of 3-8 s, records the resident
+set size, transforms them, and reports the peak resident set size reached
+during ``transform`` above that baseline (ru_maxrss), next to the output's
+size. The ratio shows the working set beyond the output itself.
+
+    python benchmarks/bench_memory.py [--n 1000] [--size 224]
+"""
+
+import argparse
+import resource
+import sys
+
+import numpy as np
+from bench_features import clips
+
+from skhyperdys import SpectrogramImages
+
+
+def rss_mib():
+    """Current resident set size in MiB (Linux)."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def peak_mib():
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes vs KiB
+    return (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        * scale
+        / 2**20
+        / (1024 if sys.platform == "darwin" else 1)
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--size", type=int, default=224)
+    args = parser.parse_args(argv)
+    X = clips(args.n)
+    transformer = SpectrogramImages(image_size=(args.size, args.size))
+    transformer.transform(X[:4])  # warm up: numba, torch
+    baseline = rss_mib()
+    if peak_mib() > baseline + 1:
+        print(f"note: an earlier peak ({peak_mib():.0f} MiB) hides smaller ones")
+    out = transformer.transform(X)
+    output = out.nbytes / 2**20
+    inputs = sum(y.nbytes for y in X) / 2**20
+    extra = peak_mib() - baseline
+    print(
+        f"{args.n} clips of 3-8 s ({inputs:.0f} MiB of waveforms) -> "
+        f"{out.shape}, {output:.0f} MiB"
+    )
+    print(
+        f"  peak RSS above baseline during transform: {extra:.0f} MiB "
+        f"= output + {extra - output:.0f} MiB working set "
+        f"({extra / output:.2f}x the output)"
+    )
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
