@@ -230,11 +230,7 @@ class HypernetClassifier(NeuralNetClassifier):
         for name in ("context_dim", "hyper_hidden", "embed_dim", "n_eval_contexts"):
             check_int(getattr(self, name), name)
         weights = self.weights
-        if not (
-            weights is None
-            or (isinstance(weights, str) and weights == "imagenet")
-            or isinstance(weights, (str, os.PathLike))
-        ):
+        if not (weights is None or isinstance(weights, (str, os.PathLike))):
             raise TypeError(
                 "weights must be 'imagenet', None or a path to a saved AlexNet "
                 f"state_dict; got {type(weights).__name__}."
