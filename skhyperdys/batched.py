@@ -58,8 +58,11 @@ def _deltas(S, lengths, width, order, device):
         for a in delta_operators(width, order)
     )
     half = width // 2
-    out = F.conv1d(S[:, None, :], interior[None, None], padding=half)
-    out = out[:, 0, :]
+    # Correlation with the interior kernel as `width` shifted multiply-adds:
+    # much faster than conv1d for one channel of many rows.
+    padded = F.pad(S, (half, half))
+    n = S.shape[1]
+    out = sum(interior[k] * padded[:, k : k + n] for k in range(width))
     start = 0
     for n in lengths:
         block = S[:, start : start + n]
@@ -125,7 +128,8 @@ def feature_stacks(
         f = t.unfold(0, n_fft, hop_length)
         frames.append(f)
         lengths.append(f.shape[0])
-    power = torch.fft.rfft(torch.cat(frames) * window).abs().pow(2)  # (frames, bins)
+    spectrum = torch.view_as_real(torch.fft.rfft(torch.cat(frames) * window))
+    power = spectrum.pow(2).sum(-1)  # |X|^2, (frames, bins)
     mel_basis = librosa.filters.mel(
         sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax
     )
