@@ -22,15 +22,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from skhyperdys import HypernetClassifier
 
 
-def plain_epoch(module, X, y, batch_size, lr):
-    optimizer = torch.optim.Adam(
-        [p for p in module.parameters() if p.requires_grad], lr=lr
-    )
-    loader = DataLoader(
-        TensorDataset(torch.from_numpy(X), torch.from_numpy(y)),
-        batch_size=batch_size,
-        shuffle=True,
-    )
+def plain_epoch(module, optimizer, loader):
+    """One epoch of the textbook loop."""
     module.train()
     for xb, yb in loader:
         optimizer.zero_grad()
@@ -52,6 +45,15 @@ def main(argv=None):
     clf = HypernetClassifier(weights=None, max_epochs=1, batch_size=32, random_state=0)
     clf.fit(X, y)  # builds the module; also warms up torch
     module = copy.deepcopy(clf.module_)
+    optimizer = torch.optim.Adam(
+        [p for p in module.parameters() if p.requires_grad], lr=clf.lr
+    )
+    loader = DataLoader(
+        TensorDataset(torch.from_numpy(X), torch.from_numpy(y)),
+        batch_size=32,
+        shuffle=True,
+    )
+    plain_epoch(module, optimizer, loader)  # Adam's state exists in both now
 
     library, plain = [], []
     for _ in range(args.repeats):
@@ -59,7 +61,7 @@ def main(argv=None):
         clf.partial_fit(X, y)
         library.append(time.perf_counter() - start)
         start = time.perf_counter()
-        plain_epoch(module, X, y, batch_size=32, lr=clf.lr)
+        plain_epoch(module, optimizer, loader)
         plain.append(time.perf_counter() - start)
 
     lib, ref = statistics.median(library), statistics.median(plain)
