@@ -43,12 +43,15 @@ def main(argv=None):
     X = clips(args.n)
     transformer = SpectrogramImages(image_size=(args.size, args.size))
     transformer.transform(X[:4])  # warm up: numba, torch
-    baseline = rss_mib()
-    if peak_mib() > baseline + 1:
-        print(f"note: an earlier peak ({peak_mib():.0f} MiB) hides smaller ones")
+    baseline, earlier_peak = rss_mib(), peak_mib()
     out = transformer.transform(X)
     output = out.nbytes / 2**20
     inputs = sum(y.nbytes for y in X) / 2**20
+    if peak_mib() <= earlier_peak:
+        print(
+            f"the peak ({earlier_peak:.0f} MiB) was reached before transform; "
+            "rerun with a larger --n"
+        )
     extra = peak_mib() - baseline
     print(
         f"{args.n} clips of 3-8 s ({inputs:.0f} MiB of waveforms) -> "

@@ -9,6 +9,7 @@ classifier head labels (:class:`HypernetClassifier`).
 
 from .classifier import HypernetClassifier
 from .transformers import (
+    BackboneFeatures,
     EgemapsFunctionals,
     ImagesAndContext,
     MultiTaskImages,
@@ -18,6 +19,7 @@ from .transformers import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "BackboneFeatures",
     "EgemapsFunctionals",
     "HypernetClassifier",
     "ImagesAndContext",

@@ -231,3 +231,21 @@ def check_context(context, n_samples):
     if not np.isfinite(context).all():
         raise ValueError("context contains NaN or infinite values.")
     return context
+
+
+def check_features(X):
+    """Validate precomputed backbone features: (n, d) or (n, n_tasks, d)."""
+    X = np.asarray(X)
+    if X.dtype.kind not in "iuf":
+        raise TypeError(f"features must be numeric; got dtype {X.dtype}.")
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            "features must have shape (n_samples, n_features) or (n_samples, "
+            f"n_tasks, n_features); got {X.shape}."
+        )
+    if X.shape[0] == 0:
+        raise ValueError("X holds no samples; at least one is required.")
+    X = np.asarray(X, dtype=np.float32)
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinite values.")
+    return X

@@ -13,7 +13,13 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring
 
-from ._validation import check_choice, check_context, check_images, check_int
+from ._validation import (
+    check_choice,
+    check_context,
+    check_features,
+    check_images,
+    check_int,
+)
 from .modules import HypernetModule
 
 __all__ = ["HypernetClassifier"]
@@ -283,6 +289,8 @@ class HypernetClassifier(NeuralNetClassifier):
             context_std=self.context_std_ if data_context else None,
             n_tasks=self.n_tasks_,
             fusion=self.fusion,
+            backbone=self.n_features_ is None,
+            n_features=self.n_features_ or 4096,
         )
         kwargs.update(self.get_params_for("module"))
         self.module_ = self.initialized_instance(self.module, kwargs)
@@ -299,17 +307,20 @@ class HypernetClassifier(NeuralNetClassifier):
     def _check_X(self, X, fitting=False):
         """Validate X (images, or a dict of images and context) for the module."""
         if isinstance(X, dict):
-            unknown = set(X) - {"images", "context"}
-            if "images" not in X or unknown:
+            kinds = {"images", "features"} & set(X)
+            unknown = set(X) - {"images", "features", "context"}
+            if len(kinds) != 1 or unknown:
                 raise ValueError(
-                    "a dict X must hold 'images' (and 'context'); got keys "
-                    f"{sorted(X)}."
+                    "a dict X must hold 'images' or 'features' (and 'context'); "
+                    f"got keys {sorted(X)}."
                 )
-            images = check_images(X["images"])
+            kind = kinds.pop()
+            check = check_images if kind == "images" else check_features
+            images = check(X[kind])
             context = X.get("context")
         else:
             images, context = check_images(X), None
-        n_tasks = images.shape[1] if images.ndim == 5 else 1
+        n_tasks = images.shape[1] if images.ndim in (3, 5) else 1
         if self.context == "data" and self.head == "hyper":
             if context is None:
                 raise ValueError(
@@ -318,6 +329,17 @@ class HypernetClassifier(NeuralNetClassifier):
                 )
             context = check_context(context, len(images))
         if not fitting:
+            if (images.ndim <= 3) != (self.n_features_ is not None):
+                raise ValueError(
+                    "the model was fitted on "
+                    + ("backbone features" if self.n_features_ else "images")
+                    + ", X holds the other kind."
+                )
+            if images.ndim <= 3 and images.shape[-1] != self.n_features_:
+                raise ValueError(
+                    f"the model was fitted on {self.n_features_} features per "
+                    f"image, X has {images.shape[-1]}."
+                )
             if n_tasks != self.n_tasks_:
                 raise ValueError(
                     f"the model was fitted on {self.n_tasks_} image(s) per "
@@ -329,9 +351,10 @@ class HypernetClassifier(NeuralNetClassifier):
                         f"the model was fitted on {len(self.context_mean_)} "
                         f"context features, X has {context.shape[1]}."
                     )
+        kind = "features" if images.ndim <= 3 else "images"
         if context is None or self.context != "data":
-            return images, None
-        return {"images": images, "context": context}, context
+            return (images if kind == "images" else {kind: images}), None
+        return {kind: images, "context": context}, context
 
     def _fit_class_weight(self, y_encoded):
         n_classes = len(self.label_encoder_.classes_)
@@ -379,8 +402,11 @@ class HypernetClassifier(NeuralNetClassifier):
         """
         self._check_params()
         X, context = self._check_X(X, fitting=True)
-        images = X["images"] if isinstance(X, dict) else X
-        self.n_tasks_ = images.shape[1] if images.ndim == 5 else 1
+        images = X if not isinstance(X, dict) else X.get("images", X.get("features"))
+        self.n_tasks_ = images.shape[1] if images.ndim in (3, 5) else 1
+        # Backbone features (from BackboneFeatures) instead of images: the
+        # module is then built without AlexNet.
+        self.n_features_ = images.shape[-1] if images.ndim <= 3 else None
         if context is not None:
             self.context_mean_ = context.mean(axis=0)
             std = context.std(axis=0)
@@ -413,7 +439,7 @@ class HypernetClassifier(NeuralNetClassifier):
             # here instead of in every epoch.
             if not self.warm_start or not self.initialized_:
                 self.initialize()
-            if self.freeze_backbone:
+            if self.freeze_backbone and self.n_features_ is None:
                 X = self._with_backbone_features(X)
             self.partial_fit(X, y_encoded, _routing_method="fit", **fit_params)
         return self

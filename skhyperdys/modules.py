@@ -174,6 +174,12 @@ class HypernetModule(nn.Module):
         Images per sample.
     fusion : {"gmu", "concat"}, default="gmu"
         How the embeddings of several tasks are combined.
+    backbone : bool, default=True
+        ``False``: no AlexNet; the input is its precomputed features,
+        ``(n, n_features)`` or ``(n, n_tasks, n_features)``, as
+        :class:`skhyperdys.BackboneFeatures` makes.
+    n_features : int, default=4096
+        Size of the backbone features (with ``backbone=False``).
 
     Examples
     --------
@@ -200,6 +206,8 @@ class HypernetModule(nn.Module):
         context_std=None,
         n_tasks=1,
         fusion="gmu",
+        backbone=True,
+        n_features=4096,
     ):
         super().__init__()
         self.context_dim = context_dim
@@ -209,12 +217,17 @@ class HypernetModule(nn.Module):
         self.n_tasks = n_tasks
         # AlexNet up to its 4096-d penultimate layer ("backbone"), then the new
         # 4096 -> embed_dim layer ("embedding") that replaces its classifier.
-        net = alexnet_backbone(embed_dim, weights)
-        self.embedding = net.classifier[-1]
-        net.classifier[-1] = nn.Identity()
-        self.backbone = net
-        if freeze_backbone:
-            self.backbone.requires_grad_(False)
+        # Without a backbone the module takes precomputed backbone features
+        # (e.g. from BackboneFeatures) of size n_features.
+        self.backbone = None
+        self.embedding = nn.Linear(n_features, embed_dim)
+        if backbone:
+            net = alexnet_backbone(embed_dim, weights)
+            self.embedding = net.classifier[-1]
+            net.classifier[-1] = nn.Identity()
+            self.backbone = net
+            if freeze_backbone:
+                self.backbone.requires_grad_(False)
         in_features = embed_dim
         self.fusion = None
         if n_tasks > 1:
@@ -245,7 +258,7 @@ class HypernetModule(nn.Module):
 
     def train(self, mode=True):
         super().train(mode)
-        if self.freeze_backbone:
+        if self.freeze_backbone and self.backbone is not None:
             self.backbone.eval()
         return self
 
@@ -264,6 +277,8 @@ class HypernetModule(nn.Module):
         need computing only once per fit).
         """
         if features is None:
+            if self.backbone is None:
+                raise ValueError("this module has no backbone: pass features.")
             features = self.backbone_features(images)
         embedding = self.embedding(features)
         return embedding if embedding.ndim == 2 else self.fusion(embedding)

@@ -3,13 +3,23 @@
 import numbers
 
 import numpy as np
+import torch
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from . import batched
 from ._threads import single_threaded
-from ._validation import check_choice, check_int, check_waveforms, read_waveform
+from ._validation import (
+    check_choice,
+    check_images,
+    check_int,
+    check_waveforms,
+    read_waveform,
+)
+from .backbones import alexnet_backbone
 from .features import (
     FEATURES,
     SCALINGS,
@@ -19,6 +29,7 @@ from .features import (
 )
 
 __all__ = [
+    "BackboneFeatures",
     "EgemapsFunctionals",
     "ImagesAndContext",
     "MultiTaskImages",
@@ -583,5 +594,115 @@ class ImagesAndContext(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False  # output is a dict, not an array
         tags.requires_fit = False
+        tags.target_tags.required = False
+        return tags
+
+
+class BackboneFeatures(TransformerMixin, BaseEstimator):
+    """Features of a fixed (pretrained) AlexNet, for reuse across many fits.
+
+    Runs feature images through AlexNet up to its 4096-d penultimate layer,
+    in evaluation mode, and returns ``{"features": (n, [n_tasks,] 4096)}``:
+    the input of a :class:`HypernetClassifier` that trains only the new
+    embedding layer and the head. Equivalent to ``freeze_backbone=True``,
+    but as a pipeline step, so that ``Pipeline(memory=...)`` caches the
+    features and a grid search over head parameters (``context_dim``,
+    ``hyper_hidden``, ``lr``, ...) computes them once per fold instead of
+    once per candidate::
+
+        Pipeline([("images", SpectrogramImages()),
+                  ("backbone", BackboneFeatures()),
+                  ("clf", HypernetClassifier())], memory="cache_dir")
+
+    A dict input ``{"images": ..., "context": ...}`` (from
+    :class:`ImagesAndContext`) keeps its context.
+
+    Parameters
+    ----------
+    weights : "imagenet", None, str or os.PathLike, default="imagenet"
+        As in :class:`HypernetClassifier`.
+    batch_size : int, default=32
+        Images per forward pass.
+    device : str, default="cpu"
+        Where to compute.
+    random_state : int or None, default=None
+        Seeds the initialisation when ``weights=None``.
+
+    Attributes
+    ----------
+    backbone_ : torch.nn.Module
+        The frozen network, built by :meth:`fit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys import BackboneFeatures
+    >>> images = np.zeros((2, 3, 64, 64), dtype="float32")
+    >>> out = BackboneFeatures(weights=None, random_state=0).fit_transform(images)
+    >>> out["features"].shape
+    (2, 4096)
+    """
+
+    def __init__(
+        self, weights="imagenet", *, batch_size=32, device="cpu", random_state=None
+    ):
+        self.weights = weights
+        self.batch_size = batch_size
+        self.device = device
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        """Build the frozen backbone (load its weights).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 3, H, W) or (n, n_tasks, 3, H, W), or dict
+            Feature images, or ``{"images": ..., "context": ...}``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : BackboneFeatures
+        """
+        check_int(self.batch_size, "batch_size")
+        check_images(X["images"] if isinstance(X, dict) else X)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            net = alexnet_backbone(embed_dim=1, weights=self.weights)
+        net.classifier[-1] = torch.nn.Identity()
+        self.backbone_ = net.requires_grad_(False).eval().to(self.device)
+        return self
+
+    def transform(self, X):
+        """The backbone's features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 3, H, W) or (n, n_tasks, 3, H, W), or dict
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        out : dict
+            ``{"features": ndarray (n, [n_tasks,] 4096)}``, plus ``"context"``
+            if X had one.
+        """
+        check_is_fitted(self, "backbone_")
+        out = dict(X) if isinstance(X, dict) else {"images": X}
+        images = check_images(out.pop("images"))
+        flat = images.reshape(-1, *images.shape[-3:])
+        chunks = []
+        with torch.no_grad():
+            for s in range(0, len(flat), self.batch_size):
+                batch = torch.from_numpy(flat[s : s + self.batch_size])
+                chunks.append(self.backbone_(batch.to(self.device)).cpu().numpy())
+        out["features"] = np.concatenate(chunks).reshape(*images.shape[:-3], -1)
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # 4-D images
         tags.target_tags.required = False
         return tags
