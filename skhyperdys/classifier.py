@@ -20,7 +20,7 @@ from ._validation import (
     check_images,
     check_int,
 )
-from .modules import HypernetModule
+from .modules import HypernetModule, features_in_batches
 
 __all__ = ["HypernetClassifier"]
 
@@ -453,14 +453,9 @@ class HypernetClassifier(NeuralNetClassifier):
         pass.
         """
         inputs = dict(X) if isinstance(X, dict) else {"images": X}
-        images = inputs.pop("images")
-        module = self.module_
-        chunks = []
-        with torch.no_grad():
-            for start in range(0, len(images), self.batch_size):
-                batch = torch.as_tensor(images[start : start + self.batch_size])
-                chunks.append(module.backbone_features(batch.to(self.device)).cpu())
-        inputs["features"] = torch.cat(chunks).numpy()
+        inputs["features"] = features_in_batches(
+            self.module_.backbone, inputs.pop("images"), self.batch_size, self.device
+        )
         return inputs
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):

@@ -7,7 +7,40 @@ from torch import nn
 
 from .backbones import alexnet_backbone
 
-__all__ = ["GatedMultimodalUnit", "HyperLinear", "HypernetModule"]
+__all__ = [
+    "GatedMultimodalUnit",
+    "HyperLinear",
+    "HypernetModule",
+    "features_in_batches",
+]
+
+
+def features_in_batches(backbone, images, batch_size, device="cpu"):
+    """Run ``backbone`` over images ``(n, [n_tasks,] 3, H, W)`` without gradients.
+
+    Parameters
+    ----------
+    backbone : torch.nn.Module
+        Maps ``(m, 3, H, W)`` to ``(m, d)``; used as it is (put it in
+        evaluation mode first).
+    images : ndarray of shape (n, [n_tasks,] 3, H, W), float32
+        The images.
+    batch_size : int
+        Images per forward pass.
+    device : str or torch.device, default="cpu"
+        Where ``backbone`` lives.
+
+    Returns
+    -------
+    features : ndarray of shape (n, [n_tasks,] d), float32
+    """
+    flat = images.reshape(-1, *images.shape[-3:])
+    chunks = []
+    with torch.no_grad():
+        for start in range(0, len(flat), batch_size):
+            batch = torch.as_tensor(flat[start : start + batch_size]).to(device)
+            chunks.append(backbone(batch).cpu())
+    return torch.cat(chunks).numpy().reshape(*images.shape[:-3], -1)
 
 
 class HyperLinear(nn.Module):

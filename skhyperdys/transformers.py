@@ -27,6 +27,7 @@ from .features import (
     feature_image,
     make_egemaps_extractor,
 )
+from .modules import features_in_batches
 
 __all__ = [
     "BackboneFeatures",
@@ -265,26 +266,18 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         self._check_params()
         items = check_waveforms(X)
         params = self._image_params()
-        out = np.empty((len(items), 3, *params["image_size"]), dtype=np.float32)
-        starts = range(0, len(items), _CHUNK)
         backend = "torch" if self.backend == "auto" else self.backend
-        tasks = (
-            delayed(_images_for_chunk)(
-                items[s : s + _CHUNK], s, self.sr, params, backend, self.device
-            )
-            for s in starts
+        out = np.empty((len(items), 3, *params["image_size"]), dtype=np.float32)
+        chunks = _map_chunks(
+            _images_for_chunk,
+            items,
+            (self.sr, params, backend, self.device),
+            self.n_jobs,
+            self.verbose,
+            "SpectrogramImages",
         )
-        n_jobs = min(effective_n_jobs(self.n_jobs), len(starts))
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-        with tqdm(
-            total=len(items),
-            disable=not self.verbose,
-            desc="SpectrogramImages",
-            unit="clip",
-        ) as bar:
-            for start, images in zip(starts, results, strict=True):
-                out[start : start + len(images)] = images
-                bar.update(len(images))
+        for start, images in chunks:
+            out[start : start + len(images)] = images
         return out
 
     def __sklearn_is_fitted__(self):
@@ -301,6 +294,23 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         tags.target_tags.required = False
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _map_chunks(func, items, args, n_jobs, verbose, desc):
+    """Yield ``(start, func(items[start:start + _CHUNK], start, *args))`` in order.
+
+    Chunks run in ``n_jobs`` joblib workers; a progress bar counts recordings
+    when ``verbose``. Results arrive one chunk at a time, so the caller holds
+    only its output and a bounded number of chunks.
+    """
+    starts = range(0, len(items), _CHUNK)
+    tasks = (delayed(func)(items[s : s + _CHUNK], s, *args) for s in starts)
+    n_jobs = min(effective_n_jobs(n_jobs), len(starts))
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+    with tqdm(total=len(items), disable=not verbose, desc=desc, unit="clip") as bar:
+        for start, result in zip(starts, results, strict=True):
+            yield start, result
+            bar.update(len(result))
 
 
 def _images_for_chunk(items, start, sr, params, backend, device):
@@ -479,19 +489,15 @@ class EgemapsFunctionals(TransformerMixin, BaseEstimator):
         """
         check_int(self.sr, "sr")
         items = check_waveforms(X)
-        starts = range(0, len(items), _CHUNK)
-        tasks = (
-            delayed(_functionals_for_chunk)(items[s : s + _CHUNK], s, self.sr)
-            for s in starts
+        chunks = _map_chunks(
+            _functionals_for_chunk,
+            items,
+            (self.sr,),
+            self.n_jobs,
+            self.verbose,
+            "eGeMAPS",
         )
-        n_jobs = min(effective_n_jobs(self.n_jobs), len(starts))
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-        chunks = []
-        with tqdm(total=len(items), disable=not self.verbose, desc="eGeMAPS") as bar:
-            for chunk in results:
-                chunks.append(chunk)
-                bar.update(len(chunk))
-        return np.concatenate(chunks)
+        return np.concatenate([values for _, values in chunks])
 
     def __sklearn_is_fitted__(self):
         return True
@@ -692,13 +698,9 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "backbone_")
         out = dict(X) if isinstance(X, dict) else {"images": X}
         images = check_images(out.pop("images"))
-        flat = images.reshape(-1, *images.shape[-3:])
-        chunks = []
-        with torch.no_grad():
-            for s in range(0, len(flat), self.batch_size):
-                batch = torch.from_numpy(flat[s : s + self.batch_size])
-                chunks.append(self.backbone_(batch.to(self.device)).cpu().numpy())
-        out["features"] = np.concatenate(chunks).reshape(*images.shape[:-3], -1)
+        out["features"] = features_in_batches(
+            self.backbone_, images, self.batch_size, self.device
+        )
         return out
 
     def __sklearn_tags__(self):
