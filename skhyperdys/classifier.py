@@ -273,7 +273,7 @@ class HypernetClassifier(NeuralNetClassifier):
                 "HypernetClassifier builds its module in fit(), once the classes "
                 "are known; call fit(X, y)."
             )
-        data_context = self.context == "data"
+        data_context = self.context == "data" and self.head == "hyper"
         kwargs = dict(
             n_classes=len(self.label_encoder_.classes_),
             embed_dim=self.embed_dim,

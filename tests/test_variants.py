@@ -189,3 +189,11 @@ def test_gmu_with_two_inputs_is_the_original_gmu():
     logits = gmu.gate(x.flatten(1)).view(3, 2, 4)
     z = torch.sigmoid(logits[:, 0] - logits[:, 1])
     torch.testing.assert_close(gmu(x), z * h1 + (1 - z) * h2)
+
+
+def test_dense_head_ignores_the_data_context(images, recordings):
+    features = {"images": images, "context": np.ones((len(images), 5))}
+    clf = small_classifier(head="dense", context="data", max_epochs=1)
+    clf.fit(features, recordings.target)
+    assert isinstance(clf.module_.head, torch.nn.Linear)
+    assert clf.predict(features).shape == (len(images),)
