@@ -218,17 +218,29 @@ class HypernetClassifier(NeuralNetClassifier):
     def _default_callbacks(self):
         # skorch's valid_acc calls predict(), which returns the original labels
         # here; score against the encoded targets skorch trains on instead.
-        return [
-            (name, cb)
-            if name != "valid_acc"
-            else (
-                name,
-                EpochScoring(
+        # train_acc scores the training pass's own (cached) outputs, so it
+        # costs no extra forward pass; it is what plot_training_history shows
+        # when there is no validation split.
+        callbacks = []
+        for name, cb in super()._default_callbacks:
+            if name == "valid_acc":
+                cb = EpochScoring(
                     _encoded_accuracy, name="valid_acc", lower_is_better=False
-                ),
-            )
-            for name, cb in super()._default_callbacks
-        ]
+                )
+            callbacks.append((name, cb))
+            if name == "train_loss":
+                callbacks.append(
+                    (
+                        "train_acc",
+                        EpochScoring(
+                            _encoded_accuracy,
+                            name="train_acc",
+                            lower_is_better=False,
+                            on_train=True,
+                        ),
+                    )
+                )
+        return callbacks
 
     # --- parameters -------------------------------------------------------
 
