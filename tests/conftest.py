@@ -1,5 +1,9 @@
 """Shared fixtures: small data and small models so the suite stays fast."""
 
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # plots in tests never need a screen
+
 import numpy as np
 import openpyxl
 import pandas as pd
