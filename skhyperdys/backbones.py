@@ -56,6 +56,8 @@ def load_alexnet_state_dict(weights):
     Returns
     -------
     state_dict : dict of str to Tensor
+        Parameter names (torchvision's, e.g. ``"features.0.weight"``) and
+        their values.
 
     Raises
     ------
@@ -66,17 +68,21 @@ def load_alexnet_state_dict(weights):
         If the path does not exist.
     ValueError
         If the file is not a state_dict.
+    TypeError
+        If ``weights`` is neither ``"imagenet"`` nor a path.
 
     Examples
     --------
     >>> import torch, tempfile, os
     >>> from torchvision.models import alexnet
     >>> from skhyperdys.backbones import load_alexnet_state_dict
-    >>> path = os.path.join(tempfile.mkdtemp(), "alexnet.pt")
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "alexnet.pt")
     >>> torch.save(alexnet().state_dict(), path)
     >>> state = load_alexnet_state_dict(path)
     >>> tuple(state["features.0.weight"].shape)
     (64, 3, 11, 11)
+    >>> folder.cleanup()
     """
     if isinstance(weights, str) and weights == "imagenet":
         return _imagenet_state_dict()
@@ -100,7 +106,7 @@ def load_alexnet_state_dict(weights):
 
 
 def alexnet_backbone(embed_dim=768, weights=None):
-    """torchvision AlexNet whose last layer outputs an ``embed_dim`` embedding.
+    """Build a torchvision AlexNet whose last layer outputs an embedding.
 
     The final ``Linear(4096, 1000)`` is replaced by a freshly initialised
     ``Linear(4096, embed_dim)``; every other layer is torchvision's, with
@@ -125,7 +131,16 @@ def alexnet_backbone(embed_dim=768, weights=None):
     Raises
     ------
     ValueError
-        If the weights do not fit AlexNet.
+        If the weights do not fit AlexNet, or the file is not a state_dict.
+    FileNotFoundError
+        If ``weights`` is a path that does not exist.
+    RuntimeError
+        If ``weights="imagenet"`` and torchvision's weights are neither cached
+        nor downloadable.
+
+    See Also
+    --------
+    load_alexnet_state_dict : How ``weights`` are read.
 
     Examples
     --------

@@ -18,13 +18,27 @@ import torch
 import torch.nn.functional as F
 from scipy.signal import savgol_coeffs
 
-from .features import pad_for_deltas, scale_image
+from .features import FEATURES, pad_for_deltas, scale_image
 
 __all__ = ["delta_operators", "feature_images", "feature_stacks"]
 
 
 def delta_operators(width, order):
     """Savitzky-Golay filters of librosa's ``delta(width, order)``.
+
+    ``librosa.feature.delta(S, width=width, order=order)`` is scipy's
+    ``savgol_filter(S, width, order, deriv=order, mode="interp")``: a
+    correlation with one kernel away from the edges, and a polynomial fit to
+    the first and last ``width`` frames near them. These are those operators,
+    for applying the filter to many clips at once in torch.
+
+    Parameters
+    ----------
+    width : int
+        Number of frames of the fit, as librosa's ``width`` (odd, at least 3).
+    order : int
+        Order of the derivative (1: delta, 2: delta-delta), also the degree
+        of the fitted polynomial; less than ``width``.
 
     Returns
     -------
@@ -33,6 +47,30 @@ def delta_operators(width, order):
     left, right : ndarray of shape (width // 2, width)
         Rows give the first and last ``width // 2`` outputs from the first and
         last ``width`` frames (polynomial fit, as ``mode="interp"``).
+
+    Raises
+    ------
+    ValueError
+        If ``order >= width`` (raised by ``scipy.signal.savgol_coeffs``).
+
+    Examples
+    --------
+    >>> import librosa
+    >>> import numpy as np
+    >>> from skhyperdys.batched import delta_operators
+    >>> interior, left, right = delta_operators(width=5, order=1)
+    >>> interior.round(3)
+    array([-0.2, -0.1,  0. ,  0.1,  0.2])
+    >>> left.shape, right.shape
+    ((2, 5), (2, 5))
+
+    Together they give librosa's delta of a row of frames:
+
+    >>> S = np.arange(10.0) ** 2
+    >>> delta = np.concatenate(
+    ...     [left @ S[:5], np.correlate(S, interior, "valid"), right @ S[-5:]])
+    >>> np.allclose(delta, librosa.feature.delta(S, width=5, order=1))
+    True
     """
     half = width // 2
     interior = savgol_coeffs(width, order, deriv=order, use="dot")
@@ -96,8 +134,24 @@ def feature_stacks(
         :func:`~skhyperdys.features.pad_for_deltas`).
     sr : int
         Sample rate in Hz.
-    features, n_mels, n_mfcc, n_fft, hop_length, fmin, fmax, top_db, delta_width
-        As in :func:`~skhyperdys.features.spectral_matrix` and
+    features : {"logmel", "mfcc"}, default="logmel"
+        Log-Mel spectrogram in dB, or MFCCs computed from it; as in
+        :func:`~skhyperdys.features.spectral_matrix`.
+    n_mels : int, default=128
+        Number of Mel bands.
+    n_mfcc : int, default=40
+        Number of cepstral coefficients (``features="mfcc"`` only).
+    n_fft : int, default=512
+        FFT window length in samples.
+    hop_length : int, default=128
+        Hop between frames in samples.
+    fmin, fmax : float, default=0.0, None
+        Frequency range of the Mel filter bank; ``fmax=None`` means ``sr / 2``.
+    top_db : float or None, default=80.0
+        Dynamic range kept below each clip's own peak, in dB; ``None`` keeps
+        everything.
+    delta_width : int, default=9
+        Odd number of frames for the deltas, as in
         :func:`~skhyperdys.features.feature_stack`.
     device : str or torch.device, default="cpu"
         Where to compute.
@@ -105,7 +159,17 @@ def feature_stacks(
     Returns
     -------
     stacks : list of torch.Tensor of shape (3, n_bands, n_frames_i), float32
-        On ``device``.
+        ``[S, delta(S), delta(S, order=2)]`` of each clip, in the order of
+        ``clips``, on ``device``.
+
+    Raises
+    ------
+    ValueError
+        If ``features`` is not one of :data:`~skhyperdys.features.FEATURES`.
+
+    See Also
+    --------
+    skhyperdys.features.feature_stack : The same for one clip, with librosa.
 
     Examples
     --------
@@ -117,6 +181,8 @@ def feature_stacks(
     >>> [tuple(s.shape) for s in stacks]
     [(3, 64, 63), (3, 64, 32)]
     """
+    if features not in FEATURES:
+        raise ValueError(f"features must be one of {FEATURES}, got {features!r}.")
     window = torch.hann_window(n_fft, periodic=True, device=device)
     frames, lengths = [], []
     for y in clips:
@@ -179,6 +245,17 @@ def feature_images(
     Returns
     -------
     images : ndarray of shape (n_clips, 3, height, width), float32
+        The images, in the order of ``clips``.
+
+    Raises
+    ------
+    ValueError
+        If ``scaling`` is not one of
+        :data:`~skhyperdys.features.SCALINGS`.
+
+    See Also
+    --------
+    skhyperdys.SpectrogramImages : The scikit-learn transformer using this.
 
     Examples
     --------

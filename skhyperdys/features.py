@@ -148,6 +148,15 @@ def spectral_matrix(
     S : ndarray of shape (n_mels or n_mfcc, n_frames)
         The matrix, with ``n_frames = 1 + n_samples // hop_length``.
 
+    Raises
+    ------
+    ValueError
+        If ``features`` is not one of :data:`FEATURES`.
+
+    See Also
+    --------
+    feature_stack : This matrix with its delta and delta-delta.
+
     Examples
     --------
     >>> import numpy as np
@@ -191,6 +200,15 @@ def feature_stack(y, sr, *, delta_width=9, **spectral_params):
     stack : ndarray of shape (3, n_bands, n_frames)
         ``[S, delta(S), delta(S, order=2)]``, in the dtype of ``y``.
 
+    Raises
+    ------
+    ValueError
+        If ``features`` is not one of :data:`FEATURES`.
+
+    See Also
+    --------
+    skhyperdys.batched.feature_stacks : The same for many clips at once.
+
     Examples
     --------
     >>> import numpy as np
@@ -224,6 +242,8 @@ def resize_image(image, size):
     Returns
     -------
     resized : ndarray of shape (n_channels, height, width), float32
+        The resized image (a float32 copy of ``image`` if it already has
+        that size).
 
     Examples
     --------
@@ -261,6 +281,12 @@ def scale_image(image, scaling="imagenet"):
     Returns
     -------
     scaled : ndarray of shape (3, H, W), float32
+        The scaled image, a new array.
+
+    Raises
+    ------
+    ValueError
+        If ``scaling`` is not one of :data:`SCALINGS`.
 
     Examples
     --------
@@ -323,6 +349,19 @@ def feature_image(
     Returns
     -------
     image : ndarray of shape (3, height, width), float32
+        Channels: the spectral matrix, its delta and its delta-delta.
+
+    Raises
+    ------
+    ValueError
+        If ``features`` is not one of :data:`FEATURES` or ``scaling`` not one
+        of :data:`SCALINGS`.
+
+    See Also
+    --------
+    skhyperdys.SpectrogramImages : This computation as a scikit-learn
+        transformer.
+    skhyperdys.batched.feature_images : The same for many clips at once.
 
     Examples
     --------
@@ -362,15 +401,23 @@ def egemaps_functionals(y, sr, smile=None):
     Raises
     ------
     ImportError
-        If opensmile is not installed (``pip install skhyperdys[egemaps]``).
+        If ``smile`` is None and opensmile is not installed
+        (``pip install 'skhyperdys[egemaps]'``).
+
+    See Also
+    --------
+    make_egemaps_extractor : The extractor to reuse across clips.
+    skhyperdys.EgemapsFunctionals : This computation as a scikit-learn
+        transformer.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skhyperdys.features import egemaps_functionals
     >>> y = 0.1 * np.random.default_rng(0).standard_normal(8000)
-    >>> egemaps_functionals(y, 8000).shape  # doctest: +SKIP
-    (88,)
+    >>> values = egemaps_functionals(y, 8000)
+    >>> values.shape, values.dtype
+    ((88,), dtype('float32'))
     """
     smile = make_egemaps_extractor() if smile is None else smile
     n_min = int(np.ceil(EGEMAPS_MIN_SECONDS * sr))
@@ -381,7 +428,39 @@ def egemaps_functionals(y, sr, smile=None):
 
 
 def make_egemaps_extractor():
-    """An ``opensmile.Smile`` computing eGeMAPSv02 functionals."""
+    """Make an ``opensmile.Smile`` that computes the eGeMAPSv02 functionals.
+
+    Building the extractor takes a fraction of a second; make it once and pass
+    it to :func:`egemaps_functionals` for every clip.
+
+    Returns
+    -------
+    smile : opensmile.Smile
+        Extractor of the 88 functionals of the eGeMAPSv02 feature set
+        (``feature_set=eGeMAPSv02``, ``feature_level=Functionals``).
+
+    Raises
+    ------
+    ImportError
+        If opensmile is not installed (``pip install 'skhyperdys[egemaps]'``).
+
+    See Also
+    --------
+    egemaps_functionals : The functionals of one clip.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.features import egemaps_functionals, make_egemaps_extractor
+    >>> smile = make_egemaps_extractor()
+    >>> len(smile.feature_names)
+    88
+    >>> smile.feature_names[0]
+    'F0semitoneFrom27.5Hz_sma3nz_amean'
+    >>> clips = 0.1 * np.random.default_rng(0).standard_normal((2, 8000))
+    >>> np.stack([egemaps_functionals(y, 8000, smile) for y in clips]).shape
+    (2, 88)
+    """
     try:
         import opensmile
     except ImportError:

@@ -33,6 +33,28 @@ def features_in_batches(backbone, images, batch_size, device="cpu"):
     Returns
     -------
     features : ndarray of shape (n, [n_tasks,] d), float32
+        The backbone's output for each image, on the CPU, in the order and
+        layout of ``images``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from torch import nn
+    >>> from skhyperdys.modules import features_in_batches
+    >>> backbone = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())  # channel means
+    >>> images = np.ones((5, 3, 8, 8), dtype=np.float32)
+    >>> features_in_batches(backbone, images, batch_size=2)
+    array([[1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.]], dtype=float32)
+
+    With one image per task, the features keep the task axis:
+
+    >>> images = np.ones((4, 2, 3, 8, 8), dtype=np.float32)
+    >>> features_in_batches(backbone, images, batch_size=3).shape
+    (4, 2, 3)
     """
     flat = images.reshape(-1, *images.shape[-3:])
     chunks = []
@@ -93,14 +115,58 @@ class HyperLinear(nn.Module):
         nn.init.zeros_(last.bias)
 
     def generate(self, context):
-        """Weights ``(m, out, in)`` and biases ``(m, out)`` for ``m`` contexts."""
+        """Weights ``(m, out, in)`` and biases ``(m, out)`` for ``m`` contexts.
+
+        Parameters
+        ----------
+        context : torch.Tensor of shape (m, context_dim)
+            One context vector per classifier to generate.
+
+        Returns
+        -------
+        weight : torch.Tensor of shape (m, out_features, in_features)
+            The weights of each generated linear layer.
+        bias : torch.Tensor of shape (m, out_features)
+            Their biases.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import HyperLinear
+        >>> layer = HyperLinear(4, 2, context_dim=3, hidden=8)
+        >>> weight, bias = layer.generate(torch.randn(5, 3))
+        >>> tuple(weight.shape), tuple(bias.shape)
+        ((5, 2, 4), (5, 2))
+        """
         params = self.hyper(context)
         n_weights = self.out_features * self.in_features
         weight = params[:, :n_weights].view(-1, self.out_features, self.in_features)
         return weight, params[:, n_weights:]
 
     def forward(self, x, context):
-        """Logits of ``x`` (n, in), one context per row of ``x`` (n, context_dim)."""
+        """Logits of ``x`` (n, in), one context per row of ``x`` (n, context_dim).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, in_features)
+            The inputs.
+        context : torch.Tensor of shape (n, context_dim)
+            The context of each row of ``x``: row ``i`` is classified by the
+            linear layer generated from ``context[i]``.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (n, out_features)
+            ``x[i] @ W_i.T + b_i`` for each row.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import HyperLinear
+        >>> layer = HyperLinear(4, 2, context_dim=3, hidden=8)
+        >>> tuple(layer(torch.randn(5, 4), torch.randn(5, 3)).shape)
+        (5, 2)
+        """
         weight, bias = self.generate(context)
         return torch.einsum("ni,noi->no", x, weight) + bias
 
@@ -110,6 +176,29 @@ class HyperLinear(nn.Module):
         Each context gives a classifier; their softmax probabilities are
         averaged, and the log of the average is returned, so that a softmax of
         the output is the mixture's probability.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, in_features)
+            The inputs.
+        contexts : torch.Tensor of shape (m, context_dim)
+            The contexts of the ``m`` classifiers, shared by all rows of ``x``.
+
+        Returns
+        -------
+        log_proba : torch.Tensor of shape (n, out_features)
+            Log of the average class probability over the ``m`` classifiers.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import HyperLinear
+        >>> layer = HyperLinear(4, 2, context_dim=3, hidden=8)
+        >>> log_proba = layer.forward_ensemble(torch.randn(5, 4), torch.randn(10, 3))
+        >>> tuple(log_proba.shape)
+        (5, 2)
+        >>> torch.allclose(log_proba.exp().sum(dim=1), torch.ones(5))
+        True
         """
         weight, bias = self.generate(contexts)
         logits = torch.einsum("ni,moi->nmo", x, weight) + bias[None]
@@ -146,7 +235,26 @@ class GatedMultimodalUnit(nn.Module):
         self.gate = nn.Linear(n_inputs * dim, n_inputs * dim)
 
     def forward(self, x):
-        """Fuse ``x`` of shape (n, n_inputs, dim) into (n, dim)."""
+        """Fuse ``x`` of shape (n, n_inputs, dim) into (n, dim).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, n_inputs, dim)
+            The vectors to fuse, one row of ``n_inputs`` per sample.
+
+        Returns
+        -------
+        h : torch.Tensor of shape (n, dim)
+            The gated sum of the projected inputs.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import GatedMultimodalUnit
+        >>> gmu = GatedMultimodalUnit(n_inputs=3, dim=4)
+        >>> tuple(gmu(torch.randn(5, 3, 4)).shape)
+        (5, 4)
+        """
         h = torch.stack(
             [torch.tanh(proj(x[:, t])) for t, proj in enumerate(self.projections)], 1
         )
@@ -213,6 +321,19 @@ class HypernetModule(nn.Module):
         :class:`skhyperdys.BackboneFeatures` makes.
     n_features : int, default=4096
         Size of the backbone features (with ``backbone=False``).
+
+    Raises
+    ------
+    ValueError
+        If ``head``, ``context`` or (with ``n_tasks > 1``) ``fusion`` is not
+        one of its values, or if ``weights`` do not fit AlexNet.
+    FileNotFoundError, RuntimeError
+        If ``weights`` cannot be read, see
+        :func:`skhyperdys.backbones.alexnet_backbone`.
+
+    See Also
+    --------
+    skhyperdys.HypernetClassifier : The scikit-learn estimator training it.
 
     Examples
     --------
@@ -290,13 +411,55 @@ class HypernetModule(nn.Module):
         self.register_buffer("context_std", torch.as_tensor(std, dtype=torch.float32))
 
     def train(self, mode=True):
+        """Set training (``mode=True``) or evaluation mode.
+
+        As :meth:`torch.nn.Module.train`, except that a frozen backbone
+        (``freeze_backbone=True``) always stays in evaluation mode.
+
+        Parameters
+        ----------
+        mode : bool, default=True
+            ``True`` for training mode, ``False`` for evaluation mode.
+
+        Returns
+        -------
+        self : HypernetModule
+            The module itself.
+
+        Examples
+        --------
+        >>> from skhyperdys.modules import HypernetModule
+        >>> model = HypernetModule(n_classes=2, embed_dim=8, context_dim=4,
+        ...                        freeze_backbone=True).train()
+        >>> model.training, model.head.training, model.backbone.training
+        (True, True, False)
+        """
         super().train(mode)
         if self.freeze_backbone and self.backbone is not None:
             self.backbone.eval()
         return self
 
     def backbone_features(self, images):
-        """The backbone's 4096-d features of ``(n, [T,] 3, H, W)`` images."""
+        """The backbone's 4096-d features of ``(n, [T,] 3, H, W)`` images.
+
+        Parameters
+        ----------
+        images : torch.Tensor of shape (n, 3, H, W) or (n, n_tasks, 3, H, W)
+            Feature images, H and W at least 63.
+
+        Returns
+        -------
+        features : torch.Tensor of shape (n, 4096) or (n, n_tasks, 4096)
+            AlexNet's penultimate-layer output of each image.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import HypernetModule
+        >>> model = HypernetModule(n_classes=2, embed_dim=8, context_dim=4).eval()
+        >>> tuple(model.backbone_features(torch.zeros(2, 3, 64, 64)).shape)
+        (2, 4096)
+        """
         if images.ndim == 4:
             return self.backbone(images)
         n, n_tasks = images.shape[:2]
@@ -308,6 +471,33 @@ class HypernetModule(nn.Module):
         From images ``(n, 3, H, W)`` or ``(n, T, 3, H, W)``, or from their
         precomputed :meth:`backbone_features` (a frozen backbone's features
         need computing only once per fit).
+
+        Parameters
+        ----------
+        images : torch.Tensor of shape (n, [n_tasks,] 3, H, W) or None
+            Feature images; ignored if ``features`` is given.
+        features : torch.Tensor of shape (n, [n_tasks,] n_features) or None
+            Precomputed backbone features of the images.
+
+        Returns
+        -------
+        embedding : torch.Tensor of shape (n, embed_dim) or (n, n_tasks * embed_dim)
+            The embedding of each sample, after fusion of its tasks if there
+            are several (``n_tasks * embed_dim`` with ``fusion="concat"``).
+
+        Raises
+        ------
+        ValueError
+            If ``features`` is None and the module has no backbone.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import HypernetModule
+        >>> model = HypernetModule(n_classes=2, embed_dim=8, context_dim=4,
+        ...                        backbone=False, n_features=16)
+        >>> tuple(model.embed(features=torch.randn(5, 16)).shape)
+        (5, 8)
         """
         if features is None:
             if self.backbone is None:
@@ -319,7 +509,47 @@ class HypernetModule(nn.Module):
     def forward(self, images=None, context=None, features=None):
         """Class logits for ``images`` (or their backbone ``features``).
 
-        ``context`` is used only with ``context="data"``.
+        In training mode, with a noise context, each sample gets a fresh
+        context; in evaluation mode the output is the log of the average
+        probability over the fixed ``eval_contexts`` (so its softmax is that
+        probability).
+
+        Parameters
+        ----------
+        images : torch.Tensor of shape (n, [n_tasks,] 3, H, W) or None
+            Feature images; ignored if ``features`` is given.
+        context : torch.Tensor of shape (n, context_dim) or None
+            Per-sample context features, used only with ``context="data"``
+            (and ``head="hyper"``).
+        features : torch.Tensor of shape (n, [n_tasks,] n_features) or None
+            Precomputed backbone features of the images.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (n, n_classes)
+            Unnormalised class scores.
+
+        Raises
+        ------
+        ValueError
+            If ``context="data"`` and ``context`` is None, or if ``features``
+            is None and the module has no backbone.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import HypernetModule
+        >>> model = HypernetModule(n_classes=3, embed_dim=8, context_dim=4,
+        ...                        backbone=False, n_features=16).eval()
+        >>> tuple(model(features=torch.randn(5, 16)).shape)
+        (5, 3)
+
+        With ``context="data"`` each sample brings its own context:
+
+        >>> model = HypernetModule(n_classes=2, embed_dim=8, context_dim=4,
+        ...                        context="data", backbone=False, n_features=16)
+        >>> tuple(model(features=torch.randn(5, 16), context=torch.randn(5, 4)).shape)
+        (5, 2)
         """
         embedding = self.embed(images, features)
         if self.head_type == "dense":

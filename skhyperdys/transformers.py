@@ -239,6 +239,30 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : SpectrogramImages
+            The transformer itself.
+
+        Raises
+        ------
+        ValueError
+            If a parameter is invalid (e.g. an even ``delta_width``, or
+            ``fmax`` above ``sr / 2``), or a recording is not a finite,
+            non-empty, 1-D waveform.
+        TypeError
+            If X is not a sequence of recordings (e.g. a single path or a
+            sparse matrix), or a recording is not real-valued.
+        FileNotFoundError
+            If a path in X does not name an existing file.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import SpectrogramImages
+        >>> SpectrogramImages(image_size=(64, 64)).fit([np.zeros(8000)])
+        SpectrogramImages(image_size=(64, 64))
+        >>> SpectrogramImages().fit([np.zeros(8000), []])
+        Traceback (most recent call last):
+            ...
+        ValueError: X[1] is empty; a recording needs at least 1 sample.
         """
         self._check_params()
         check_waveforms(X)
@@ -259,9 +283,31 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
 
         Raises
         ------
-        TypeError, ValueError, FileNotFoundError
-            For a recording that is not a finite, non-empty, 1-D real waveform
-            or a readable audio file; the message names its index in ``X``.
+        ValueError
+            If a parameter is invalid (as in :meth:`fit`), or a recording is
+            not a finite, non-empty, 1-D waveform or an audio file that can
+            be decoded; the message names its index in ``X``.
+        TypeError
+            If X is not a sequence of recordings, or a recording is not
+            real-valued.
+        FileNotFoundError
+            If a path in X does not name an existing file.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import soundfile as sf
+        >>> from skhyperdys import SpectrogramImages
+        >>> path = os.path.join(tempfile.mkdtemp(), "clip.wav")
+        >>> sf.write(path, 0.1 * np.random.default_rng(0).standard_normal(4000), 8000)
+        >>> X = [np.random.default_rng(1).standard_normal(8000), path]
+        >>> SpectrogramImages(image_size=(64, 64)).transform(X).shape
+        (2, 3, 64, 64)
+        >>> SpectrogramImages().transform(["missing.wav"])
+        Traceback (most recent call last):
+            ...
+        FileNotFoundError: X[0]: no such audio file: 'missing.wav'
         """
         self._check_params()
         items = check_waveforms(X)
@@ -367,6 +413,27 @@ class MultiTaskImages(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : MultiTaskImages
+            The transformer itself.
+
+        Raises
+        ------
+        TypeError
+            If X is not a table of recordings (e.g. a numeric array), or as
+            in :meth:`SpectrogramImages.fit` for a recording.
+        ValueError
+            If X has no rows or rows of different lengths, or as in
+            :meth:`SpectrogramImages.fit` for a recording.
+        FileNotFoundError
+            If a path in X does not name an existing file.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import MultiTaskImages
+        >>> rng = np.random.default_rng(0)
+        >>> X = [(rng.standard_normal(8000), rng.standard_normal(6000))]
+        >>> MultiTaskImages().fit(X)
+        MultiTaskImages()
         """
         for column in _task_columns(X):
             self._images().fit(column)
@@ -383,6 +450,30 @@ class MultiTaskImages(TransformerMixin, BaseEstimator):
         Returns
         -------
         images : ndarray of shape (n_subjects, n_tasks, 3, height, width)
+            Float32 images, ``images[i, t]`` that of task ``t`` of subject
+            ``i``.
+
+        Raises
+        ------
+        TypeError
+            If X is not a table of recordings (e.g. a numeric array), or as
+            in :meth:`SpectrogramImages.fit` for a recording.
+        ValueError
+            If X has no rows or rows of different lengths, or as in
+            :meth:`SpectrogramImages.fit` for a recording.
+        FileNotFoundError
+            If a path in X does not name an existing file.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from skhyperdys import MultiTaskImages, SpectrogramImages
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"pa": [rng.standard_normal(8000) for _ in range(2)],
+        ...                   "ta": [rng.standard_normal(6000) for _ in range(2)]})
+        >>> MultiTaskImages(SpectrogramImages(image_size=(64, 64))).transform(X).shape
+        (2, 2, 3, 64, 64)
         """
         columns = _task_columns(X)
         return np.stack([self._images().transform(c) for c in columns], axis=1)
@@ -428,7 +519,7 @@ def _task_columns(X):
 
 
 class EgemapsFunctionals(TransformerMixin, BaseEstimator):
-    """eGeMAPS functionals (88 values per recording), computed by openSMILE.
+    """Extract the eGeMAPS functionals of each recording (88 values) with openSMILE.
 
     The context vectors of the paper's data-conditioned hypernetwork. Needs
     the optional dependency opensmile (``pip install 'skhyperdys[egemaps]'``).
@@ -447,7 +538,7 @@ class EgemapsFunctionals(TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> from skhyperdys import EgemapsFunctionals
     >>> y = 0.1 * np.random.default_rng(0).standard_normal(8000)
-    >>> EgemapsFunctionals().fit_transform([y]).shape  # doctest: +SKIP
+    >>> EgemapsFunctionals().fit_transform([y]).shape
     (1, 88)
     """
 
@@ -469,6 +560,27 @@ class EgemapsFunctionals(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : EgemapsFunctionals
+            The transformer itself.
+
+        Raises
+        ------
+        ImportError
+            If opensmile is not installed.
+        ValueError
+            If ``sr`` is not a positive integer, or a recording is not a
+            finite, non-empty, 1-D waveform.
+        TypeError
+            If X is not a sequence of recordings, or a recording is not
+            real-valued.
+        FileNotFoundError
+            If a path in X does not name an existing file.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import EgemapsFunctionals
+        >>> EgemapsFunctionals(sr=16000).fit([np.zeros(16000)])
+        EgemapsFunctionals(sr=16000)
         """
         check_int(self.sr, "sr")
         make_egemaps_extractor()  # fail early without opensmile
@@ -486,6 +598,31 @@ class EgemapsFunctionals(TransformerMixin, BaseEstimator):
         Returns
         -------
         features : ndarray of shape (n_recordings, 88), float32
+            One row per recording, in the order of ``X``; columns in the
+            order of ``make_egemaps_extractor().feature_names``. Functionals
+            openSMILE cannot compute (NaN) are set to 0.
+
+        Raises
+        ------
+        ImportError
+            If opensmile is not installed.
+        ValueError
+            If ``sr`` is not a positive integer, or a recording is not a
+            finite, non-empty, 1-D waveform or a readable audio file.
+        TypeError
+            If X is not a sequence of recordings, or a recording is not
+            real-valued.
+        FileNotFoundError
+            If a path in X does not name an existing file.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import EgemapsFunctionals
+        >>> X = 0.1 * np.random.default_rng(0).standard_normal((2, 8000))
+        >>> features = EgemapsFunctionals().transform(X)
+        >>> features.shape, features.dtype
+        ((2, 88), dtype('float32'))
         """
         check_int(self.sr, "sr")
         items = check_waveforms(X)
@@ -544,9 +681,9 @@ class ImagesAndContext(TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> from skhyperdys import ImagesAndContext, SpectrogramImages
     >>> y = 0.1 * np.random.default_rng(0).standard_normal(8000)
-    >>> out = ImagesAndContext(SpectrogramImages(image_size=(64, 64))).fit_transform(
-    ...     [y])  # doctest: +SKIP
-    >>> out["images"].shape, out["context"].shape  # doctest: +SKIP
+    >>> features = ImagesAndContext(SpectrogramImages(image_size=(64, 64)))
+    >>> out = features.fit_transform([y])
+    >>> out["images"].shape, out["context"].shape
     ((1, 3, 64, 64), (1, 88))
     """
 
@@ -572,6 +709,23 @@ class ImagesAndContext(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : ImagesAndContext
+            The transformer itself.
+
+        Raises
+        ------
+        TypeError, ValueError, FileNotFoundError
+            For invalid parameters or recordings, as in
+            :meth:`SpectrogramImages.fit` and :meth:`EgemapsFunctionals.fit`.
+        ImportError
+            If ``context`` is None (eGeMAPS) and opensmile is not installed.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import ImagesAndContext, SpectrogramImages
+        >>> features = ImagesAndContext(SpectrogramImages(image_size=(64, 64)))
+        >>> features.fit([np.zeros(8000)])
+        ImagesAndContext(images=SpectrogramImages(image_size=(64, 64)))
         """
         for part in self._parts():
             part.fit(X)
@@ -589,6 +743,25 @@ class ImagesAndContext(TransformerMixin, BaseEstimator):
         -------
         features : dict
             ``{"images": ndarray (n, 3, H, W), "context": ndarray (n, k)}``.
+
+        Raises
+        ------
+        TypeError, ValueError, FileNotFoundError
+            For invalid parameters or recordings, as in
+            :meth:`SpectrogramImages.fit` and :meth:`EgemapsFunctionals.fit`.
+        ImportError
+            If ``context`` is None (eGeMAPS) and opensmile is not installed.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import ImagesAndContext, SpectrogramImages
+        >>> X = 0.1 * np.random.default_rng(0).standard_normal((3, 8000))
+        >>> out = ImagesAndContext(SpectrogramImages(image_size=(64, 64))).transform(X)
+        >>> sorted(out)
+        ['context', 'images']
+        >>> out["images"].shape, out["context"].shape
+        ((3, 3, 64, 64), (3, 88))
         """
         images, context = self._parts()
         return {"images": images.transform(X), "context": context.transform(X)}
@@ -670,6 +843,32 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : BackboneFeatures
+            The transformer itself, with ``backbone_``.
+
+        Raises
+        ------
+        ValueError
+            If ``batch_size`` is not a positive integer, the images are not of
+            shape ``(n, [n_tasks,] 3, H, W)`` with H, W >= 63 and finite
+            values, or the weights do not fit AlexNet.
+        TypeError
+            If the images are not numeric.
+        KeyError
+            If X is a dict without ``"images"``.
+        FileNotFoundError
+            If ``weights`` is a path that does not exist.
+        RuntimeError
+            If ``weights="imagenet"`` and torchvision's weights are neither
+            cached nor downloadable.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import BackboneFeatures
+        >>> images = np.zeros((2, 3, 64, 64), dtype="float32")
+        >>> features = BackboneFeatures(weights=None, random_state=0).fit(images)
+        >>> type(features.backbone_).__name__
+        'AlexNet'
         """
         check_int(self.batch_size, "batch_size")
         check_images(X["images"] if isinstance(X, dict) else X)
@@ -692,8 +891,30 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
         Returns
         -------
         out : dict
-            ``{"features": ndarray (n, [n_tasks,] 4096)}``, plus ``"context"``
-            if X had one.
+            ``{"features": ndarray (n, [n_tasks,] 4096)}``, float32, plus
+            ``"context"`` if X had one.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If :meth:`fit` has not been called.
+        ValueError
+            If the images are not of shape ``(n, [n_tasks,] 3, H, W)`` with
+            H, W >= 63 and finite values.
+        TypeError
+            If the images are not numeric.
+        KeyError
+            If X is a dict without ``"images"``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import BackboneFeatures
+        >>> images = np.zeros((2, 3, 64, 64), dtype="float32")
+        >>> features = BackboneFeatures(weights=None, random_state=0).fit(images)
+        >>> out = features.transform({"images": images, "context": np.ones((2, 5))})
+        >>> sorted(out), out["features"].shape
+        (['context', 'features'], (2, 4096))
         """
         check_is_fitted(self, "backbone_")
         out = dict(X) if isinstance(X, dict) else {"images": X}

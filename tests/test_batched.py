@@ -58,3 +58,8 @@ def test_images_match_per_clip_path(clips):
     for y, image in zip(clips, images, strict=True):
         ref = feature_image(y, SR, image_size=(96, 80))
         np.testing.assert_allclose(image, ref, rtol=0, atol=1e-3)
+
+
+def test_feature_stacks_rejects_unknown_features():
+    with pytest.raises(ValueError, match="features must be one of"):
+        feature_stacks([np.zeros(8000)], 8000, features="cqt")

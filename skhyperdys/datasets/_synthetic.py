@@ -92,6 +92,19 @@ def make_syllable_repetitions(
         DESCR : str
             Description of the data.
 
+    Raises
+    ------
+    ValueError
+        If ``n_recordings`` or ``recordings_per_subject`` is not a positive
+        integer, ``sr`` is not an integer >= 1000, ``dysarthric_fraction`` is
+        not in (0, 1), ``syllable`` is unknown, or ``duration`` is not
+        ``(low, high)`` with ``0 < low <= high``.
+
+    See Also
+    --------
+    skhyperdys.datasets.load_voc_als : Real recordings of ALS patients and
+        controls.
+
     Examples
     --------
     >>> from skhyperdys.datasets import make_syllable_repetitions

@@ -106,35 +106,69 @@ def load_voc_als(
     Returns
     -------
     dataset : :class:`~sklearn.utils.Bunch`
-        data : list of str or ndarray (one task), or object ndarray of shape
-            (n_subjects, n_tasks) (``layout="wide"``)
-            Paths or waveforms, sorted by subject ID.
+        Dictionary-like object with attributes:
+
+        data : list, or object ndarray of shape (n_subjects, n_tasks)
+            Paths (or waveforms, ``load_audio=True``), sorted by subject ID:
+            a list, one item per row, for one task or ``layout="long"``; a
+            table, one column per task, for several tasks and
+            ``layout="wide"``.
         target : ndarray of int of shape (n_rows,)
+            The label of each row, as chosen by ``target``.
         groups : ndarray of str of shape (n_rows,)
-            Subject IDs.
-        tasks : ndarray of str of shape (n_rows,)
-            The task folder of each row (``layout="long"``), or the column
-            names (``layout="wide"``) as a list.
+            Subject IDs; split by them.
+        tasks : list of str, or ndarray of str of shape (n_rows,)
+            The task folders: the column names as a list (one task, or
+            ``layout="wide"``), or the task of each row (``layout="long"``).
         frame : pandas.DataFrame
             The metadata row of each row of ``data``.
         target_names : list of str
+            Names of the target's values, in increasing order.
         sr : int
+            Sample rate of the waveforms (``load_audio=True``).
         DESCR : str
+            Description of the dataset.
 
     Raises
     ------
     FileNotFoundError
         If ``root``, the spreadsheet or a task folder is missing.
     ValueError
-        For an unknown task or target, a spreadsheet without the needed
-        columns, duplicated IDs, or anything left out under
-        ``on_missing="raise"``.
+        For an unknown task, target, layout or ``on_missing``, a spreadsheet
+        without the needed columns, duplicated IDs, a ``Category`` other than
+        ``ALS`` or ``HC``, no subject with all requested tasks, or anything
+        left out under ``on_missing="raise"``.
+    ImportError
+        If openpyxl, needed to read the spreadsheet, is not installed.
+
+    See Also
+    --------
+    read_voc_als_metadata : Read the spreadsheet alone.
 
     Examples
     --------
+    A tiny folder shaped like VOC-ALS: the spreadsheet (a title row, blank
+    here, then the header) and a /pa/ recording of each subject.
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import soundfile as sf
     >>> from skhyperdys.datasets import load_voc_als
-    >>> ds = load_voc_als("/data/VOC-ALS", task="pa")  # doctest: +SKIP
-    >>> pipe.fit(ds.data, ds.target)  # doctest: +SKIP
+    >>> root = tempfile.mkdtemp()
+    >>> meta = pd.DataFrame({"ID": ["CT001", "PZ001", "PZ002"],
+    ...                      "Category": ["HC", "ALS", "ALS"],
+    ...                      "ALSFRS-R_SpeechSubscore": [None, 4, 2]})
+    >>> meta.to_excel(os.path.join(root, "VOC-ALS.xlsx"), index=False, startrow=1)
+    >>> os.mkdir(os.path.join(root, "rhythmPA"))
+    >>> for sid in meta["ID"]:
+    ...     sf.write(os.path.join(root, "rhythmPA", f"{sid}_rhythmPA.wav"),
+    ...              np.zeros(4000), 8000)
+    >>> ds = load_voc_als(root, task="pa")
+    >>> ds.groups.tolist(), ds.target.tolist()
+    (['CT001', 'PZ001', 'PZ002'], [0, 0, 1])
+    >>> os.path.basename(ds.data[0])
+    'CT001_rhythmPA.wav'
     """
     root = Path(root)
     if not root.is_dir():
@@ -230,7 +264,8 @@ def read_voc_als_metadata(path):
     Returns
     -------
     frame : pandas.DataFrame
-        One row per subject, column names stripped, ``ID`` as str.
+        One row per subject (rows without an ID dropped), column names
+        stripped, ``ID`` as str and ``Category`` upper-case, both stripped.
 
     Raises
     ------
@@ -238,6 +273,26 @@ def read_voc_als_metadata(path):
         If the file is missing.
     ValueError
         If it lacks the ``ID`` or ``Category`` column or repeats an ID.
+    ImportError
+        If openpyxl is not installed.
+
+    See Also
+    --------
+    load_voc_als : Load the recordings with their labels.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skhyperdys.datasets import read_voc_als_metadata
+    >>> path = os.path.join(tempfile.mkdtemp(), "VOC-ALS.xlsx")
+    >>> table = pd.DataFrame({"ID": ["CT001", "PZ001"], "Category": ["HC", "als"],
+    ...                       "Age (years)": [61, 58]})
+    >>> table.to_excel(path, index=False, startrow=1)  # row 1 left for the title
+    >>> read_voc_als_metadata(path)
+          ID Category  Age (years)
+    0  CT001       HC           61
+    1  PZ001      ALS           58
     """
     path = Path(path)
     if not path.is_file():
