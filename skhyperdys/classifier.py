@@ -112,8 +112,10 @@ class HypernetClassifier(NeuralNetClassifier):
         Training epochs (the paper's 30).
     batch_size : int, default=32
         Mini-batch size.
+    module : type, default=HypernetModule
+        The torch module to build; ``module__<name>`` parameters reach it.
     train_split : callable or None, default=None
-        skorch's internal validation split. ``None`` trains on all of the
+        The skorch internal validation split. ``None`` trains on all of the
         data it is given, as in a cross-validation fold; pass
         ``skorch.dataset.ValidSplit(5, stratified=True)`` for a validation
         loss and accuracy per epoch (e.g. for early stopping).
@@ -122,7 +124,7 @@ class HypernetClassifier(NeuralNetClassifier):
     device : str or torch.device, default="cpu"
         ``"cuda"`` to train on a GPU.
     callbacks : list or None, default=None
-        skorch callbacks, e.g. ``EarlyStopping(load_best=True)``.
+        Extra skorch callbacks, e.g. ``EarlyStopping(load_best=True)``.
     verbose : int, default=0
         ``1`` prints skorch's table of losses per epoch.
     **kwargs
@@ -135,7 +137,10 @@ class HypernetClassifier(NeuralNetClassifier):
     module_ : HypernetModule
         The trained torch module.
     history_ : skorch.History
-        Losses (and validation scores) per epoch and batch.
+        Per epoch: ``train_loss`` and ``train_acc`` (the training pass's
+        accuracy), and ``valid_loss``/``valid_acc`` with a ``train_split``;
+        per batch: the losses. :func:`skhyperdys.plotting.plot_training_history`
+        draws it.
 
     See Also
     --------
@@ -279,7 +284,19 @@ class HypernetClassifier(NeuralNetClassifier):
             )
 
     def initialize_module(self):
-        """Build :class:`HypernetModule` from the top-level parameters."""
+        """Build :class:`HypernetModule` from the top-level parameters.
+
+        Called by :meth:`fit`, once the classes are known.
+
+        Returns
+        -------
+        self : HypernetClassifier
+
+        Raises
+        ------
+        AttributeError
+            If called before :meth:`fit` (the number of classes is unknown).
+        """
         if not hasattr(self, "label_encoder_"):
             raise AttributeError(
                 "HypernetClassifier builds its module in fit(), once the classes "
@@ -401,7 +418,10 @@ class HypernetClassifier(NeuralNetClassifier):
         X : array-like of shape (n, 3, H, W) or (n, n_tasks, 3, H, W), or dict
             Feature images, e.g. from :class:`skhyperdys.SpectrogramImages`
             (H and W at least 63); several per sample for fusion; with
-            ``context="data"`` a dict ``{"images": ..., "context": ...}``.
+            ``context="data"`` a dict ``{"images": ..., "context": ...}``;
+            or ``{"features": ...}``, a frozen backbone's features from
+            :class:`skhyperdys.BackboneFeatures` (the module is then built
+            without AlexNet).
         y : array-like of shape (n_samples,)
             Class labels of any type scikit-learn accepts (ints, strings,
             bools), at least two distinct.
@@ -411,6 +431,41 @@ class HypernetClassifier(NeuralNetClassifier):
         Returns
         -------
         self : HypernetClassifier
+            The fitted classifier; a new fit starts from scratch unless
+            ``warm_start=True``.
+
+        Raises
+        ------
+        TypeError
+            If ``weights`` or ``freeze_backbone`` has the wrong type, if X is
+            not numeric, or if X holds audio instead of images.
+        ValueError
+            If a parameter is out of range or not one of its choices; if X
+            has the wrong shape, images smaller than 63 pixels, NaN or
+            infinite values, or no samples; if ``context="data"`` gets no
+            context or one of the wrong shape; if y has a different length
+            from X, one class only, continuous values or labels outside
+            ``classes``; or if a weights file does not fit AlexNet.
+        FileNotFoundError
+            If ``weights`` is a path to a missing file.
+        RuntimeError
+            If ``weights="imagenet"`` is neither in the torch hub cache nor
+            downloadable; the message says where to put the file.
+
+        Examples
+        --------
+        Fitting on precomputed backbone features skips AlexNet, which makes
+        a quick example:
+
+        >>> import numpy as np
+        >>> from skhyperdys import HypernetClassifier
+        >>> rng = np.random.default_rng(0)
+        >>> X = {"features": rng.standard_normal((8, 16)).astype("float32")}
+        >>> clf = HypernetClassifier(max_epochs=2, embed_dim=8, context_dim=4,
+        ...                          hyper_hidden=8, random_state=0)
+        >>> clf = clf.fit(X, ["healthy", "dysarthric"] * 4)
+        >>> len(clf.history_), clf.classes_.tolist()
+        (2, ['dysarthric', 'healthy'])
         """
         self._check_params()
         X, context = self._check_X(X, fitting=True)
@@ -475,10 +530,15 @@ class HypernetClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, 3, H, W)
-            Feature images.
+        X : array-like of shape (n, 3, H, W) or (n, n_tasks, 3, H, W), or dict
+            Feature images, as in :meth:`fit`: from
+            :class:`~skhyperdys.SpectrogramImages` (or
+            :class:`~skhyperdys.MultiTaskImages`), a dict ``{"images": ...,
+            "context": ...}`` from :class:`~skhyperdys.ImagesAndContext`, or
+            ``{"features": ...}`` from :class:`~skhyperdys.BackboneFeatures`;
+            of the same kind as the model was fitted on.
         y : array-like of shape (n_samples,)
-            Labels, among ``classes_``.
+            Labels, among ``classes_`` (required, despite the default).
         classes : ignored
             The classes are fixed by the first :meth:`fit`.
         **fit_params
@@ -487,6 +547,28 @@ class HypernetClassifier(NeuralNetClassifier):
         Returns
         -------
         self : HypernetClassifier
+            The classifier, trained ``max_epochs`` epochs more. An unfitted
+            classifier is fitted instead (:meth:`fit`).
+
+        Raises
+        ------
+        ValueError
+            If y holds labels not seen in :meth:`fit`, or X is not of the
+            kind the model was fitted on (images vs features, number of
+            tasks, context width); an unfitted classifier raises what
+            :meth:`fit` raises.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import HypernetClassifier
+        >>> rng = np.random.default_rng(0)
+        >>> X = {"features": rng.standard_normal((8, 16)).astype("float32")}
+        >>> y = [0, 1] * 4
+        >>> clf = HypernetClassifier(max_epochs=1, embed_dim=8, context_dim=4,
+        ...                          hyper_hidden=8, random_state=0).fit(X, y)
+        >>> len(clf.partial_fit(X, y).history_)
+        2
         """
         if fit_params.get("_routing_method") == "fit":
             # skorch's fit() lands here with X and y already checked and encoded.
@@ -505,7 +587,10 @@ class HypernetClassifier(NeuralNetClassifier):
 
     @property
     def classes_(self):
-        """The class labels seen in :meth:`fit`, sorted."""
+        """The class labels seen in :meth:`fit`, sorted.
+
+        Raises ``sklearn.exceptions.NotFittedError`` before :meth:`fit`.
+        """
         check_is_fitted(self, "label_encoder_")
         return self.label_encoder_.classes_
 
@@ -516,12 +601,41 @@ class HypernetClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, 3, H, W)
-            Feature images.
+        X : array-like of shape (n, 3, H, W) or (n, n_tasks, 3, H, W), or dict
+            Feature images, as in :meth:`fit`: from
+            :class:`~skhyperdys.SpectrogramImages` (or
+            :class:`~skhyperdys.MultiTaskImages`), a dict ``{"images": ...,
+            "context": ...}`` from :class:`~skhyperdys.ImagesAndContext`, or
+            ``{"features": ...}`` from :class:`~skhyperdys.BackboneFeatures`;
+            of the same kind as the model was fitted on.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes), float32
+            The mean of the ``n_eval_contexts`` classifiers' probabilities;
+            rows sum to 1.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the classifier has not been fitted.
+        TypeError, ValueError
+            If X is not valid input or not of the kind the model was fitted
+            on.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import HypernetClassifier
+        >>> rng = np.random.default_rng(0)
+        >>> X = {"features": rng.standard_normal((8, 16)).astype("float32")}
+        >>> clf = HypernetClassifier(max_epochs=1, embed_dim=8, context_dim=4,
+        ...                          hyper_hidden=8, random_state=0)
+        >>> proba = clf.fit(X, [0, 1] * 4).predict_proba(X)
+        >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1))
+        ((8, 2), True)
+        >>> bool((clf.predict_proba(X) == proba).all())  # deterministic
+        True
         """
         check_is_fitted(self, "label_encoder_")
         return super().predict_proba(self._check_X(X)[0])
@@ -531,13 +645,38 @@ class HypernetClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, 3, H, W)
-            Feature images.
+        X : array-like of shape (n, 3, H, W) or (n, n_tasks, 3, H, W), or dict
+            Feature images, as in :meth:`fit`: from
+            :class:`~skhyperdys.SpectrogramImages` (or
+            :class:`~skhyperdys.MultiTaskImages`), a dict ``{"images": ...,
+            "context": ...}`` from :class:`~skhyperdys.ImagesAndContext`, or
+            ``{"features": ...}`` from :class:`~skhyperdys.BackboneFeatures`;
+            of the same kind as the model was fitted on.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
+            Labels from ``classes_``: the class of highest mean probability
+            (:meth:`predict_proba`).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the classifier has not been fitted.
+        TypeError, ValueError
+            If X is not valid input or not of the kind the model was fitted
+            on.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import HypernetClassifier
+        >>> rng = np.random.default_rng(0)
+        >>> X = {"features": rng.standard_normal((8, 16)).astype("float32")}
+        >>> clf = HypernetClassifier(max_epochs=1, embed_dim=8, context_dim=4,
+        ...                          hyper_hidden=8, random_state=0)
+        >>> clf.fit(X, ["HC", "ALS"] * 4).predict(X).shape
+        (8,)
         """
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
