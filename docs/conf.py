@@ -2,13 +2,16 @@
 
 Build it with ``sphinx-build -W -b html docs docs/_build/html`` (``pip install
 '.[docs]'`` first). The gallery runs every script in ``examples/`` with the
-small settings in ``GALLERY_ARGV`` so that the build takes minutes; pass
+small settings in ``_gallery_argv.py`` so that the build takes minutes; pass
 ``-D plot_gallery=0`` to skip running them while writing prose.
 """
 
+import sys
 from pathlib import Path
 
 import skhyperdys
+
+sys.path.insert(0, str(Path(__file__).parent))  # for _gallery_argv
 
 project = "skhyperdys"
 author = "skhyperdys developers"
@@ -30,7 +33,14 @@ default_role = "py:obj"
 
 # API reference: one page per public name, from the numpydoc docstrings.
 autosummary_generate = True
-autodoc_default_options = {"inherited-members": False}
+# The set_*_request methods are scikit-learn's metadata-routing boilerplate,
+# generated on every estimator class; their docstrings link into sklearn's docs.
+autodoc_default_options = {
+    "exclude-members": ",".join(
+        f"set_{method}_request"
+        for method in ("fit", "partial_fit", "score", "transform", "predict")
+    )
+}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
@@ -48,28 +58,12 @@ html_theme_options = {
     "show_toc_level": 2,
 }
 
-# Small settings for the gallery's examples; each script's own defaults are
-# the ones a user runs (the gallery pages print which settings were used).
-GALLERY_ARGV = {
-    "quickstart.py": ["--n-recordings", "60", "--epochs", "4", "--folds", "3"],
-    "grid_search_context_dim.py": ["--n-recordings", "60", "--epochs", "3"],
-    "reproduce_paper.py": [
-        "--n-recordings", "40", "--epochs", "2", "--folds", "2", "--image-size", "64",
-    ],
-    "plot_training_history.py": ["--epochs", "6"],
-}
-
-
-def gallery_argv(gallery_conf, script_vars):
-    """Command-line arguments of one gallery example (sphinx-gallery hook)."""
-    return GALLERY_ARGV.get(Path(script_vars["src_file"]).name, [])
-
-
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"\.py$",
-    "reset_argv": gallery_argv,
+    # small settings for the examples: docs/_gallery_argv.py
+    "reset_argv": "_gallery_argv.gallery_argv",
     "doc_module": ("skhyperdys",),
     "backreferences_dir": "gen_modules/backreferences",
     "abort_on_example_error": True,

@@ -77,5 +77,4 @@ print("\nbest:", search.best_params_)
 # is wide: differences between neighbouring values are rarely significant.
 ax = plot_search_scores(search, "context_dim")
 ax.set_title("Grid search over the hypernetwork's context size")
-plt.tight_layout()
 plt.show()

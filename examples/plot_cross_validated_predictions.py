@@ -75,7 +75,6 @@ print(classification_report(y, classes[proba.argmax(axis=1)], digits=3))
 # of each epoch's training pass (one random context per recording, so the
 # accuracy is lower than the fitted model's on the same data).
 plot_training_history(results["estimator"][0])
-plt.tight_layout()
 plt.show()
 
 # %%
@@ -83,5 +82,4 @@ plt.show()
 # predictions, dysarthric as the positive class. Sensitivity is the
 # dysarthric row's recall, specificity the healthy row's.
 confusion, roc = plot_cv_predictions(y, proba, classes=classes, pos_label="dysarthric")
-plt.tight_layout()
 plt.show()

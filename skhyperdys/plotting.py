@@ -41,7 +41,9 @@ _CHANNELS = {
 def _axes(axes, n, figsize):
     """Return ``n`` axes: the given ones, or those of a new 1 x n figure."""
     if axes is None:
-        _, axes = plt.subplots(1, n, figsize=figsize, squeeze=False)
+        _, axes = plt.subplots(
+            1, n, figsize=figsize, squeeze=False, layout="constrained"
+        )
         return axes[0]
     axes = np.ravel(np.asarray(axes, dtype=object))
     if len(axes) != n:
@@ -298,7 +300,7 @@ def plot_search_scores(search, param="context_dim", *, metric=None, ax=None, log
     ]
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 3.8))
+        _, ax = plt.subplots(figsize=(5.5, 3.8), layout="constrained")
     numeric = all(
         isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values
     )
