@@ -147,6 +147,9 @@ def read_waveform(item, index, sr):
 def check_images(X):
     """Validate feature images for the classifier; return a float32 array.
 
+    float16 images stay float16 (they are cast batch by batch in the model,
+    so a large float16 data set is never copied to float32 as a whole).
+
     Accepts ``(n, 3, H, W)`` (one image per sample) and ``(n, T, 3, H, W)``
     (one image per task, for fusion models).
 
@@ -190,7 +193,7 @@ def check_images(X):
             f"height and width must be at least {MIN_IMAGE_SIDE} "
             "(set SpectrogramImages(image_size=...))."
         )
-    X = np.asarray(X, dtype=np.float32)
+    X = np.asarray(X, dtype=np.float16 if X.dtype == np.float16 else np.float32)
     if not np.isfinite(X).all():
         bad = np.flatnonzero(~np.isfinite(X).reshape(len(X), -1).all(axis=1))
         raise ValueError(
@@ -245,7 +248,7 @@ def check_features(X):
         )
     if X.shape[0] == 0:
         raise ValueError("X holds no samples; at least one is required.")
-    X = np.asarray(X, dtype=np.float32)
+    X = np.asarray(X, dtype=np.float16 if X.dtype == np.float16 else np.float32)
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or infinite values.")
     return X

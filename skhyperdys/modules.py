@@ -60,7 +60,8 @@ def features_in_batches(backbone, images, batch_size, device="cpu"):
     chunks = []
     with torch.no_grad():
         for start in range(0, len(flat), batch_size):
-            batch = torch.as_tensor(flat[start : start + batch_size]).to(device)
+            batch = torch.as_tensor(flat[start : start + batch_size])
+            batch = batch.to(device, dtype=torch.float32)
             chunks.append(backbone(batch).cpu())
     return torch.cat(chunks).numpy().reshape(*images.shape[:-3], -1)
 
@@ -460,6 +461,7 @@ class HypernetModule(nn.Module):
         >>> tuple(model.backbone_features(torch.zeros(2, 3, 64, 64)).shape)
         (2, 4096)
         """
+        images = images.float()  # float16 images are computed in float32
         if images.ndim == 4:
             return self.backbone(images)
         n, n_tasks = images.shape[:2]

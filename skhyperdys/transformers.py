@@ -92,6 +92,13 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         input a torchvision model pretrained on ImageNet expects.
         ``"minmax"``: [0, 1] only. ``"standard"``: zero mean, unit variance
         per channel. ``None``: raw dB values and their deltas.
+    dtype : {"float32", "float16"}, default="float32"
+        Data type of the output. ``"float16"`` halves the memory of the
+        images (for 1,000 clips at 224x224: 287 instead of 574 MiB), for
+        large corpora; the images are computed in float32 and rounded once
+        (relative error below 0.05 %). :class:`HypernetClassifier` and
+        :class:`BackboneFeatures` take float16 images as they are and
+        compute in float32 batch by batch.
     backend : {"auto", "torch", "librosa"}, default="auto"
         ``"librosa"``: one librosa call chain per clip (channel 0 is exactly
         librosa's output). ``"torch"``: the batched path of
@@ -143,6 +150,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         delta_width=9,
         image_size=(224, 224),
         scaling="imagenet",
+        dtype="float32",
         backend="auto",
         device="cpu",
         n_jobs=None,
@@ -160,6 +168,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         self.delta_width = delta_width
         self.image_size = image_size
         self.scaling = scaling
+        self.dtype = dtype
         self.backend = backend
         self.device = device
         self.n_jobs = n_jobs
@@ -207,6 +216,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
             )
         check_choice(self.scaling, "scaling", SCALINGS)
         check_choice(self.backend, "backend", ("auto", "torch", "librosa"))
+        check_choice(_dtype_name(self.dtype), "dtype", ("float32", "float16"))
 
     def _image_params(self):
         return dict(
@@ -278,8 +288,9 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        images : ndarray of shape (n_recordings, 3, height, width), float32
-            In the order of ``X``.
+        images : ndarray of shape (n_recordings, 3, height, width)
+            In the order of ``X``; float32, or float16 with
+            ``dtype="float16"``.
 
         Raises
         ------
@@ -313,7 +324,9 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         items = check_waveforms(X)
         params = self._image_params()
         backend = "torch" if self.backend == "auto" else self.backend
-        out = np.empty((len(items), 3, *params["image_size"]), dtype=np.float32)
+        out = np.empty(
+            (len(items), 3, *params["image_size"]), dtype=_dtype_name(self.dtype)
+        )
         chunks = _map_chunks(
             _images_for_chunk,
             items,
@@ -340,6 +353,14 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         tags.target_tags.required = False
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _dtype_name(dtype):
+    """``"float32"`` for float32, np.float32 or np.dtype("float32"); else as is."""
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        return dtype
 
 
 def _map_chunks(func, items, args, n_jobs, verbose, desc):

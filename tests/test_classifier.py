@@ -214,3 +214,24 @@ def test_frozen_backbone_caching_trains_as_without_it(X, monkeypatch):
     np.testing.assert_allclose(
         cached.predict_proba(X), uncached.predict_proba(X), rtol=1e-4, atol=1e-6
     )
+
+
+def test_float16_images_predict_and_train_like_float32(X):
+    from skhyperdys._validation import check_images
+
+    y = np.array([0, 1] * 12)
+    half = X.astype(np.float16)
+    # float16 images are cast batch by batch, never copied whole to float32
+    assert check_images(half).dtype == np.float16
+    clf = small_classifier(random_state=0).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(half), clf.predict_proba(X), atol=1e-4)
+    clf16 = small_classifier(random_state=0).fit(half, y)
+    np.testing.assert_allclose(clf16.predict_proba(X), clf.predict_proba(X), atol=1e-2)
+    frozen = small_classifier(random_state=0, freeze_backbone=True)
+    np.testing.assert_allclose(
+        frozen.fit(half, y).predict_proba(half),
+        small_classifier(random_state=0, freeze_backbone=True)
+        .fit(X, y)
+        .predict_proba(X),
+        atol=1e-2,
+    )

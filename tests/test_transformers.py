@@ -195,3 +195,17 @@ def test_unreadable_file_in_parallel_worker(tmp_path, rng):
 def test_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
         SpectrogramImages(**params).fit([np.ones(100)])
+
+
+def test_float16_output_halves_memory_and_rounds_once(recordings):
+    full = small_transformer().transform(recordings.data)
+    half = small_transformer(dtype="float16").transform(recordings.data)
+    assert half.dtype == np.float16
+    assert half.nbytes * 2 == full.nbytes
+    np.testing.assert_array_equal(half, full.astype(np.float16))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int8", "bfloat16"])
+def test_unsupported_dtype(dtype, recordings):
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        small_transformer(dtype=dtype).transform(recordings.data[:1])
