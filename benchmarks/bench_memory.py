@@ -5,7 +5,7 @@ set size, transforms them, and reports the peak resident set size reached
 during ``transform`` above that baseline (ru_maxrss), next to the output's
 size. The ratio shows the working set beyond the output itself.
 
-    python benchmarks/bench_memory.py [--n 1000] [--size 224]
+    python benchmarks/bench_memory.py [--n 1000] [--size 224] [--dtype float16]
 """
 
 import argparse
@@ -39,9 +39,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float16"])
     args = parser.parse_args(argv)
     X = clips(args.n)
-    transformer = SpectrogramImages(image_size=(args.size, args.size))
+    transformer = SpectrogramImages(image_size=(args.size, args.size), dtype=args.dtype)
     transformer.transform(X[:4])  # warm up: numba, torch
     baseline, earlier_peak = rss_mib(), peak_mib()
     out = transformer.transform(X)
@@ -55,7 +56,7 @@ def main(argv=None):
     extra = peak_mib() - baseline
     print(
         f"{args.n} clips of 3-8 s ({inputs:.0f} MiB of waveforms) -> "
-        f"{out.shape}, {output:.0f} MiB"
+        f"{out.shape} {out.dtype}, {output:.0f} MiB"
     )
     print(
         f"  peak RSS above baseline during transform: {extra:.0f} MiB "
