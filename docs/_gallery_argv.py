@@ -7,27 +7,15 @@ settings it ran with.
 
 from pathlib import Path
 
+SMALL = "--n-recordings 60 --epochs 5 --folds 3"
 GALLERY_ARGV = {
-    "quickstart.py": ["--n-recordings", "60", "--epochs", "4", "--folds", "3"],
-    "plot_cross_validated_predictions.py": [
-        "--n-recordings",
-        "60",
-        "--epochs",
-        "5",
-        "--folds",
-        "3",
-    ],
-    "grid_search_context_dim.py": ["--n-recordings", "60", "--epochs", "3"],
-    "reproduce_paper.py": [
-        "--n-recordings",
-        "40",
-        "--epochs",
-        "2",
-        "--folds",
-        "2",
-        "--image-size",
-        "64",
-    ],
+    "quickstart.py": SMALL.split(),
+    "plot_cross_validated_predictions.py": SMALL.split(),
+    "plot_subject_vs_record_splits.py": SMALL.split(),
+    "grid_search_context_dim.py": "--n-recordings 60 --epochs 3".split(),
+    "reproduce_paper.py": (
+        "--n-recordings 40 --epochs 2 --folds 2 --image-size 64".split()
+    ),
 }
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 try:
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 except ImportError as err:  # pragma: no cover - exercised without matplotlib only
     raise ImportError(
         "skhyperdys.plotting needs matplotlib; install it with "
@@ -214,6 +215,7 @@ def plot_training_history(net, *, axes=None):
             if not np.all(np.isnan(np.asarray(values, dtype=float))):
                 ax.plot(epochs, values, marker="o", label=key)
         ax.set(xlabel="epoch", ylabel=ylabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if ax.get_lines():
             ax.legend()
     axes[1].set_ylim(-0.02, 1.02)
