@@ -7,12 +7,12 @@ settings it ran with.
 
 from pathlib import Path
 
-SMALL = "--n-recordings 60 --epochs 5 --folds 3"
+SMALL = "--n-recordings 90 --epochs 6 --folds 3"
 GALLERY_ARGV = {
     "quickstart.py": SMALL.split(),
     "plot_cross_validated_predictions.py": SMALL.split(),
     "plot_subject_vs_record_splits.py": SMALL.split(),
-    "grid_search_context_dim.py": "--n-recordings 60 --epochs 3".split(),
+    "grid_search_context_dim.py": "--n-recordings 90 --epochs 6".split(),
     "reproduce_paper.py": (
         "--n-recordings 40 --epochs 2 --folds 2 --image-size 64".split()
     ),
