@@ -107,7 +107,10 @@ def plot_feature_image(X, transformer=None, *, axes=None, cmap="magma"):
             "transformer must be a SpectrogramImages, got "
             f"{type(transformer).__name__}."
         )
-    if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.ndim != 1):
+    one_waveform = not isinstance(X, (list, tuple)) or all(
+        isinstance(v, numbers.Real) for v in X
+    )
+    if not one_waveform or (isinstance(X, np.ndarray) and X.ndim != 1):
         raise ValueError(
             "X must be one recording (a 1-D waveform or an audio file path); "
             "to plot one of many, pass X[i]."
@@ -296,8 +299,10 @@ def plot_search_scores(search, param="context_dim", *, metric=None, ax=None, log
     folds = np.column_stack(
         [results[f"split{i}_test_{score}"] for i in range(n_splits)]
     ).astype(float)
+    # the other parameters of each candidate, by their repr (values such as
+    # lists or estimators are not hashable)
     others = [
-        tuple((k, v) for k, v in sorted(p.items()) if k != name)
+        tuple((k, repr(v)) for k, v in sorted(p.items()) if k != name)
         for p in results["params"]
     ]
 

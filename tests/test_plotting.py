@@ -64,6 +64,13 @@ def test_feature_image_of_a_file_and_of_mfcc(tmp_path):
     assert top == 20
 
 
+def test_feature_image_of_a_list_of_samples():
+    y = tone(seconds=1.0)
+    axes = plot_feature_image(list(y), SpectrogramImages(image_size=(64, 64)))
+    expected = SpectrogramImages(image_size=(64, 64)).transform([y])[0]
+    np.testing.assert_allclose(axes[0].get_images()[0].get_array(), expected[0])
+
+
 def test_feature_image_draws_on_given_axes():
     _, given = plt.subplots(3, 1)
     axes = plot_feature_image(
@@ -176,6 +183,15 @@ def test_search_scores_one_line_per_other_parameter(search_data):
     ax = plot_search_scores(search, "C", logx=False)
     labels = ax.get_legend_handles_labels()[1]
     assert labels == ["fit_intercept=True", "fit_intercept=False"]
+
+
+def test_search_scores_with_unhashable_parameter_values(search_data):
+    X, y = search_data
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())])
+    grid = {"clf__C": [0.1, 1.0], "clf__class_weight": [None, {0: 1, 1: 2}]}
+    search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
+    ax = plot_search_scores(search, "C")
+    assert len(ax.containers) == 2  # one line per class_weight (a dict)
 
 
 def test_search_scores_bad_input(search_data):
