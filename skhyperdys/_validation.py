@@ -248,7 +248,7 @@ def check_features(X):
         )
     if X.shape[0] == 0:
         raise ValueError("X holds no samples; at least one is required.")
-    X = np.asarray(X, dtype=np.float16 if X.dtype == np.float16 else np.float32)
+    X = np.asarray(X, dtype=np.float32)
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or infinite values.")
     return X

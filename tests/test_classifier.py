@@ -235,3 +235,13 @@ def test_float16_images_predict_and_train_like_float32(X):
         .predict_proba(X),
         atol=1e-2,
     )
+
+
+def test_float16_backbone_features_are_accepted():
+    rng = np.random.default_rng(0)
+    features = rng.standard_normal((8, 16)).astype(np.float16)
+    clf = small_classifier(random_state=0).fit({"features": features}, [0, 1] * 4)
+    full = {"features": features.astype(np.float32)}
+    np.testing.assert_allclose(
+        clf.predict_proba({"features": features}), clf.predict_proba(full)
+    )
