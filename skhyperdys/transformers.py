@@ -359,7 +359,7 @@ def _dtype_name(dtype):
     """``"float32"`` for float32, np.float32 or np.dtype("float32"); else as is."""
     try:
         return np.dtype(dtype).name
-    except TypeError:
+    except (TypeError, ValueError):
         return dtype
 
 
