@@ -1,17 +1,64 @@
-"""The AlexNet backbone and its pretrained weights."""
+"""Image backbones: torchvision classification models without their last layer.
 
+:func:`make_backbone` turns a torchvision model name (``"alexnet"``, the
+paper's, ``"resnet18"``, ``"efficientnet_b0"``, ...) or a user's own
+``nn.Module`` into a *trunk*: the network up to its last linear layer, which
+maps images ``(n, 3, H, W)`` to feature vectors ``(n, n_features)``. The
+classifier puts a new ``Linear(n_features, embed_dim)`` (the embedding) where
+the model's own last layer was.
+"""
+
+import copy
 import os
 import socket
 from contextlib import contextmanager
 
 import torch
+import torchvision
 from torch import nn
-from torchvision.models import AlexNet_Weights, alexnet
 
-__all__ = ["alexnet_backbone", "load_alexnet_state_dict"]
+__all__ = [
+    "BACKBONES",
+    "load_state_dict_file",
+    "make_backbone",
+    "torchvision_backbones",
+]
+
+#: torchvision models the library is tested with (any other torchvision
+#: classification model name works too; see :func:`torchvision_backbones`).
+BACKBONES = (
+    "alexnet",
+    "vgg16",
+    "resnet18",
+    "resnet50",
+    "efficientnet_b0",
+    "mobilenet_v3_large",
+    "convnext_tiny",
+)
+
+# Models whose forward returns auxiliary outputs while training.
+_UNSUPPORTED = ("googlenet", "inception_v3")
 
 # Seconds to wait for torchvision's weight server before giving up.
 _DOWNLOAD_TIMEOUT = 20
+
+
+def torchvision_backbones():
+    """Names of the torchvision classification models :func:`make_backbone` takes.
+
+    Returns
+    -------
+    names : list of str
+        Sorted model names, e.g. ``"alexnet"``, ``"resnet18"``, ``"vit_b_16"``.
+
+    Examples
+    --------
+    >>> from skhyperdys.backbones import torchvision_backbones
+    >>> {"alexnet", "resnet18", "convnext_tiny"} <= set(torchvision_backbones())
+    True
+    """
+    names = torchvision.models.list_models(module=torchvision.models)
+    return sorted(set(names) - set(_UNSUPPORTED))
 
 
 @contextmanager
@@ -24,69 +71,57 @@ def _socket_timeout(seconds):
         socket.setdefaulttimeout(previous)
 
 
-def _imagenet_state_dict():
-    """torchvision's ImageNet AlexNet weights, from its cache or downloaded."""
+def _imagenet_state_dict(name):
+    """torchvision's ImageNet weights for model ``name`` (cache or download)."""
+    weights = torchvision.models.get_model_weights(name).DEFAULT
     try:
         with _socket_timeout(_DOWNLOAD_TIMEOUT):
-            return AlexNet_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
+            return weights.get_state_dict(progress=False)
     except OSError as err:  # URLError, socket.timeout, name resolution, ...
         hub = os.path.join(torch.hub.get_dir(), "checkpoints")
         raise RuntimeError(
-            "weights='imagenet' needs torchvision's pretrained AlexNet, which is "
-            f"neither in the torch hub cache ({hub}) nor downloadable here "
-            f"({type(err).__name__}: {err}). Either download "
-            f"{AlexNet_Weights.IMAGENET1K_V1.url} on a machine with network "
-            f"access and put it in {hub} (or pass its path: weights='/path/to/"
-            "alexnet.pth'), or train from random initialisation with "
-            "weights=None."
+            f"weights='imagenet' needs torchvision's pretrained {name} "
+            f"({weights}), which is neither in the torch hub cache ({hub}) nor "
+            f"downloadable here ({type(err).__name__}: {err}). Either download "
+            f"{weights.url} on a machine with network access and put it in "
+            f"{hub} (or pass its path: weights='/path/to/{name}.pth'), or train "
+            "from random initialisation with weights=None."
         ) from None
 
 
-def load_alexnet_state_dict(weights):
-    """Load AlexNet weights as a state_dict.
+def load_state_dict_file(path):
+    """Read a ``state_dict`` saved with ``torch.save``, without unpickling code.
 
     Parameters
     ----------
-    weights : "imagenet" or str or os.PathLike
-        ``"imagenet"``: torchvision's ``AlexNet_Weights.IMAGENET1K_V1``, read
-        from the torch hub cache or downloaded once. A path: a file saved with
-        ``torch.save(model.state_dict(), path)`` from a torchvision AlexNet
-        (any size of final layer).
+    path : str or os.PathLike
+        A file saved with ``torch.save(model.state_dict(), path)``.
 
     Returns
     -------
     state_dict : dict of str to Tensor
-        Parameter names (torchvision's, e.g. ``"features.0.weight"``) and
-        their values.
+        Parameter names (e.g. ``"features.0.weight"``) and their values.
 
     Raises
     ------
-    RuntimeError
-        If ``"imagenet"`` weights are not cached and cannot be downloaded; the
-        message says how to proceed offline.
     FileNotFoundError
         If the path does not exist.
     ValueError
         If the file is not a state_dict.
-    TypeError
-        If ``weights`` is neither ``"imagenet"`` nor a path.
 
     Examples
     --------
     >>> import torch, tempfile, os
     >>> from torchvision.models import alexnet
-    >>> from skhyperdys.backbones import load_alexnet_state_dict
+    >>> from skhyperdys.backbones import load_state_dict_file
     >>> folder = tempfile.TemporaryDirectory()
     >>> path = os.path.join(folder.name, "alexnet.pt")
     >>> torch.save(alexnet().state_dict(), path)
-    >>> state = load_alexnet_state_dict(path)
-    >>> tuple(state["features.0.weight"].shape)
+    >>> tuple(load_state_dict_file(path)["features.0.weight"].shape)
     (64, 3, 11, 11)
     >>> folder.cleanup()
     """
-    if isinstance(weights, str) and weights == "imagenet":
-        return _imagenet_state_dict()
-    path = os.fspath(weights)
+    path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"weights file not found: {path!r}")
     try:
@@ -105,75 +140,170 @@ def load_alexnet_state_dict(weights):
     return state
 
 
-def alexnet_backbone(embed_dim=768, weights=None):
-    """Build a torchvision AlexNet whose last layer outputs an embedding.
+def _last_linear(model):
+    """Name and module of the last ``nn.Linear`` of ``model`` (its classifier)."""
+    found = None
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Linear):
+            found = name, module
+    return found
 
-    The final ``Linear(4096, 1000)`` is replaced by a freshly initialised
-    ``Linear(4096, embed_dim)``; every other layer is torchvision's, with
-    ``weights`` loaded into it. If ``weights`` holds a final layer of shape
-    ``(embed_dim, 4096)`` (e.g. a backbone saved from this library), it is
-    loaded too.
+
+def _replace(model, name, new):
+    parent_name, _, child = name.rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    setattr(parent, child, new)
+
+
+def _out_features(module):
+    """Width of ``module``'s output for one 224x224 image (its feature size)."""
+    width = getattr(module, "out_features", None)
+    if isinstance(width, int):
+        return width
+    was_training = module.training
+    try:
+        with torch.no_grad():
+            out = module.eval()(torch.zeros(1, 3, 224, 224))
+    except Exception as err:
+        raise ValueError(
+            "a backbone module must map images (n, 3, H, W) to features (n, d); "
+            f"calling it on a (1, 3, 224, 224) image failed: {err}"
+        ) from None
+    finally:
+        module.train(was_training)
+    if not isinstance(out, torch.Tensor) or out.ndim != 2:
+        raise ValueError(
+            "a backbone module must map images (n, 3, H, W) to features (n, d); "
+            f"for (1, 3, 224, 224) it returned {type(out).__name__} of shape "
+            f"{tuple(getattr(out, 'shape', ()))}. Give it an out_features "
+            "attribute or end it with a flattening layer."
+        )
+    return out.shape[1]
+
+
+def make_backbone(backbone="alexnet", weights=None):
+    """Build an image trunk: a classification network without its last layer.
 
     Parameters
     ----------
-    embed_dim : int, default=768
-        Size of the embedding.
+    backbone : str or torch.nn.Module, default="alexnet"
+        A torchvision classification model name (``"alexnet"``, the paper's;
+        ``"resnet18"``, ``"resnet50"``, ``"efficientnet_b0"``,
+        ``"mobilenet_v3_large"``, ``"convnext_tiny"``, ``"vgg16"``, or any
+        other of :func:`torchvision_backbones`), whose last ``nn.Linear``
+        (the ImageNet classifier) is replaced by ``nn.Identity``. Or a
+        module of your own mapping images ``(n, 3, H, W)`` to features
+        ``(n, d)``; it is copied, never changed, and used whole (its
+        ``out_features`` attribute, or a trial forward pass at 224x224, gives
+        ``d``).
     weights : None, "imagenet", str or os.PathLike, default=None
-        ``None``: random initialisation. Otherwise see
-        :func:`load_alexnet_state_dict`.
+        ``None``: random initialisation (a module of your own: as it is).
+        ``"imagenet"``: torchvision's ImageNet weights for that model (its
+        ``DEFAULT`` weights, read from the torch hub cache or downloaded
+        once). A path: a saved ``state_dict`` of the same architecture; the
+        last layer in it may have any number of outputs (it is returned, not
+        loaded).
 
     Returns
     -------
-    backbone : torch.nn.Module
-        Maps images ``(n, 3, H, W)`` (H, W >= 63) to embeddings
-        ``(n, embed_dim)``.
+    trunk : torch.nn.Module
+        Maps ``(n, 3, H, W)`` images to ``(n, n_features)``.
+    n_features : int
+        The trunk's output width (4096 for AlexNet, 512 for ResNet-18).
+    last_layer : dict of str to Tensor
+        The ``weight`` and ``bias`` of the replaced last layer from the
+        weights file (empty without a file or for a module of your own): a
+        model saved by this library keeps its embedding layer there.
 
     Raises
     ------
     ValueError
-        If the weights do not fit AlexNet, or the file is not a state_dict.
+        If the name is not a torchvision classification model, the weights
+        do not fit it, or a module of your own does not map images to
+        feature vectors.
+    TypeError
+        If ``backbone`` is neither a name nor a module, or ``weights`` is
+        neither None, ``"imagenet"`` nor a path.
     FileNotFoundError
         If ``weights`` is a path that does not exist.
     RuntimeError
         If ``weights="imagenet"`` and torchvision's weights are neither cached
-        nor downloadable.
-
-    See Also
-    --------
-    load_alexnet_state_dict : How ``weights`` are read.
+        nor downloadable; the message says how to proceed offline.
 
     Examples
     --------
     >>> import torch
-    >>> from skhyperdys.backbones import alexnet_backbone
-    >>> net = alexnet_backbone(embed_dim=16).eval()
-    >>> tuple(net(torch.zeros(2, 3, 64, 64)).shape)
-    (2, 16)
+    >>> from skhyperdys.backbones import make_backbone
+    >>> trunk, n_features, _ = make_backbone("resnet18")
+    >>> n_features, tuple(trunk.eval()(torch.zeros(2, 3, 64, 64)).shape)
+    (512, (2, 512))
+
+    A module of your own works as it is:
+
+    >>> from torch import nn
+    >>> mine = nn.Sequential(nn.Conv2d(3, 8, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    >>> make_backbone(mine)[1]
+    8
     """
-    net = alexnet(weights=None)
-    last = nn.Linear(net.classifier[-1].in_features, embed_dim)
-    if weights is not None:
-        state = dict(load_alexnet_state_dict(weights))
-        head = {
-            k: state.pop(k)
-            for k in ("classifier.6.weight", "classifier.6.bias")
-            if k in state
-        }
-        missing, unexpected = net.load_state_dict(state, strict=False)
-        missing = [k for k in missing if not k.startswith("classifier.6.")]
-        if missing or unexpected:
+    if not (weights is None or isinstance(weights, (str, os.PathLike))):
+        raise TypeError(
+            "weights must be 'imagenet', None or a path to a saved state_dict; "
+            f"got {type(weights).__name__}."
+        )
+    if isinstance(backbone, nn.Module):
+        trunk = copy.deepcopy(backbone)
+        if isinstance(weights, str) and weights == "imagenet":
             raise ValueError(
-                "the weights do not fit torchvision's AlexNet: "
-                f"missing {missing[:4]}, unexpected {unexpected[:4]}."
+                "weights='imagenet' needs a torchvision model name as backbone; "
+                "load your own module's weights before passing it, or pass a "
+                "state_dict file as weights."
             )
-        if head and tuple(head["classifier.6.weight"].shape) == tuple(
-            last.weight.shape
-        ):
-            last.load_state_dict(
-                {
-                    "weight": head["classifier.6.weight"],
-                    "bias": head["classifier.6.bias"],
-                }
-            )
-    net.classifier[-1] = last
-    return net
+        if weights is not None:
+            _load_into(trunk, load_state_dict_file(weights), "your backbone module")
+        return trunk, _out_features(trunk), {}
+    if not isinstance(backbone, str):
+        raise TypeError(
+            "backbone must be a torchvision model name such as 'alexnet' or "
+            f"'resnet18', or a torch.nn.Module; got {type(backbone).__name__}."
+        )
+    names = torchvision_backbones()
+    if backbone not in names:
+        raise ValueError(
+            f"backbone={backbone!r} is not a torchvision classification model; "
+            f"use one of {list(BACKBONES)} (or another of "
+            "skhyperdys.backbones.torchvision_backbones()), or pass a module."
+        )
+    model = torchvision.models.get_model(backbone, weights=None)
+    last_name, last = _last_linear(model)
+    last_layer = {}
+    if weights is not None:
+        if isinstance(weights, str) and weights == "imagenet":
+            state = dict(_imagenet_state_dict(backbone))
+        else:
+            state = dict(load_state_dict_file(weights))
+        for key in ("weight", "bias"):
+            value = state.pop(f"{last_name}.{key}", None)
+            if value is not None:
+                last_layer[key] = value
+        model_state = {
+            k: v for k, v in model.state_dict().items() if not k.startswith(last_name)
+        }
+        _load_into(model, state, f"torchvision's {backbone}", expected=model_state)
+    _replace(model, last_name, nn.Identity())
+    return model, last.in_features, last_layer
+
+
+def _load_into(model, state, what, expected=None):
+    """Load ``state`` into ``model``; a clear error if names or shapes differ."""
+    expected = model.state_dict() if expected is None else expected
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    wrong = [
+        k for k in expected if k in state and state[k].shape != expected[k].shape
+    ]
+    if missing or unexpected or wrong:
+        raise ValueError(
+            f"the weights do not fit {what}: missing {missing[:4]}, unexpected "
+            f"{unexpected[:4]}, wrong shape {wrong[:4]}."
+        )
+    model.load_state_dict(state, strict=False)

@@ -1,44 +1,63 @@
-"""The skorch classifier: AlexNet embedding + hypernetwork head."""
+"""The skorch classifier: a backbone embedding and a hypernetwork head."""
 
-import numbers
+import contextlib
 import os
+from numbers import Integral
 
 import numpy as np
 import torch
 from sklearn.metrics import accuracy_score
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring
+from torch import nn
 
-from ._validation import (
-    check_choice,
-    check_context,
-    check_features,
-    check_images,
-    check_int,
+from ._inputs import InputSpec, parse_input
+from .backbones import make_backbone, torchvision_backbones
+from .modules import (
+    ConcatFusion,
+    DenseHead,
+    Embedder,
+    GatedMultimodalUnit,
+    HypernetHead,
+    HypernetModule,
+    features_in_batches,
 )
-from .modules import HypernetModule, features_in_batches
 
 __all__ = ["HypernetClassifier"]
 
 
 def _encoded_accuracy(net, X, y):
-    """Accuracy against skorch's internal (label-encoded) targets."""
-    proba = NeuralNetClassifier.predict_proba(net, X)  # X is a skorch Dataset
-    return accuracy_score(y, proba.argmax(axis=1))
+    """Accuracy against the label codes skorch trains on (its callbacks' ``y``)."""
+    return accuracy_score(np.asarray(y), net.predict_proba(X).argmax(axis=1))
+
+
+@contextlib.contextmanager
+def _seeded(seed, devices):
+    """Seed torch's global generators in the body; restore them afterwards."""
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
 
 
 class HypernetClassifier(NeuralNetClassifier):
-    """Dysarthria classifier: AlexNet embedding and a hypernetwork-generated head.
+    """Dysarthria classifier: a backbone embedding and a hypernetwork-generated head.
 
     The model of Ilias & Askounis (2025): a torchvision AlexNet whose last
     layer is replaced by ``Linear(4096, embed_dim)``, followed by a linear
     classifier whose weights and bias are produced by a hypernetwork
     ``context_dim -> hyper_hidden -> (embed_dim + 1) * n_classes`` from a
-    context vector (see :class:`skhyperdys.modules.HypernetModule`).
+    context vector. Any torchvision classification model (or a module of
+    your own) can replace AlexNet (``backbone``), and a head of your own the
+    hypernetwork (``head``). The model is built from parts, see
+    :mod:`skhyperdys.modules`: ``head(fusion(embedder(x)), context)``.
 
     How the context is drawn:
 
@@ -52,7 +71,16 @@ class HypernetClassifier(NeuralNetClassifier):
     (``callbacks``, ``optimizer__weight_decay``, ``iterator_train__num_workers``,
     ``train_split``, ...) works, and the training history is in ``history_``.
     Input is the output of :class:`skhyperdys.SpectrogramImages`: float images
-    of shape ``(n_samples, 3, H, W)`` with H, W >= 63.
+    of shape ``(n_samples, 3, H, W)`` with H, W >= 63. What ``fit`` saw (images
+    or backbone features, their size, the number of tasks and of context
+    features) is recorded in ``input_spec_`` and every later call is checked
+    against it.
+
+    To restore saved weights without training, give the classes:
+    ``clf = HypernetClassifier(classes=[0, 1], ...); clf.initialize();
+    clf.load_params(f_params="model.pt")`` (skorch's pattern). Without data,
+    the model is built for single-task images (and, with
+    ``context="data"``, ``context_dim`` context features).
 
     Parameters
     ----------
@@ -61,13 +89,24 @@ class HypernetClassifier(NeuralNetClassifier):
     hyper_hidden : int, default=512
         Hidden units of the hypernetwork (the paper's 512).
     embed_dim : int, default=768
-        Size of the AlexNet embedding (the paper's 768).
+        Size of the embedding layer that replaces the backbone's last layer
+        (the paper's 768).
+    backbone : str or torch.nn.Module, default="alexnet"
+        The image network. ``"alexnet"`` (the paper's) or another torchvision
+        classification model name: ``"resnet18"``, ``"resnet50"``,
+        ``"efficientnet_b0"``, ``"mobilenet_v3_large"``, ``"convnext_tiny"``,
+        ``"vgg16"``, ... (:func:`skhyperdys.backbones.torchvision_backbones`);
+        its last linear layer is replaced by the embedding layer. Or a module
+        of your own mapping ``(n, 3, H, W)`` images to ``(n, d)`` features
+        (copied at each fit, never changed). Not used when X holds
+        precomputed backbone features.
     weights : "imagenet", None, str or os.PathLike, default="imagenet"
         Backbone initialisation. ``"imagenet"``: torchvision's pretrained
-        ``AlexNet_Weights.IMAGENET1K_V1`` (read from the torch hub cache, or
-        downloaded once; without network access and cache, fit fails at once
-        and says how to proceed). ``None``: random initialisation. A path: a
-        saved AlexNet ``state_dict``.
+        weights for that model (its ``DEFAULT`` weights; for AlexNet
+        ``IMAGENET1K_V1``), read from the torch hub cache, or downloaded once;
+        without network access and cache, fit fails at once and says how to
+        proceed. ``None``: random initialisation. A path: a saved
+        ``state_dict`` of the same architecture.
     freeze_backbone : bool, default=False
         Keep the pretrained AlexNet layers fixed; train only the new embedding
         layer and the hypernetwork. Their features are then computed once per
@@ -75,23 +114,29 @@ class HypernetClassifier(NeuralNetClassifier):
         AlexNet plus the training of the head.
     n_eval_contexts : int, default=32
         Number of fixed contexts whose classifiers are averaged at prediction.
-    head : {"hyper", "dense"}, default="hyper"
-        ``"dense"`` replaces the hypernetwork by a plain
-        ``Linear(embed_dim, n_classes)``, everything else unchanged: the
-        paper's ablation baseline.
+    head : {"hyper", "dense"} or callable, default="hyper"
+        ``"hyper"``: :class:`~skhyperdys.modules.HypernetHead`.
+        ``"dense"``: a plain ``Linear(embed_dim, n_classes)``
+        (:class:`~skhyperdys.modules.DenseHead`), everything else unchanged:
+        the paper's ablation baseline. A callable (e.g. a module class) is
+        called as ``head(in_features, n_classes)`` and must return a module
+        whose ``forward(embedding, context=None)`` gives class logits.
     context : {"noise", "data"}, default="noise"
         ``"noise"``: contexts drawn from N(0, I) as described above.
         ``"data"``: each recording's own feature vector (e.g. eGeMAPS
         functionals) is its context, standardised with the training data's
-        mean and standard deviation; ``context_dim`` is then ignored (it is
-        the number of features), and X must be a dict
+        mean and standard deviation; the context's width then replaces
+        ``context_dim`` (which is used only to build the model without data),
+        and X must be a dict
         ``{"images": ..., "context": ...}`` as :class:`ImagesAndContext`
         makes. The paper's data-conditioned ablation.
-    fusion : {"gmu", "concat"}, default="gmu"
+    fusion : {"gmu", "concat"} or callable, default="gmu"
         Used when X holds several images per sample, ``(n, n_tasks, 3, H, W)``
         (from :class:`MultiTaskImages`): a shared backbone embeds each, and a
         gated multimodal unit (``"gmu"``) or concatenation (``"concat"``)
-        combines them, as in the paper's /pa/ + /ta/ fusion baselines.
+        combines them, as in the paper's /pa/ + /ta/ fusion baselines. A
+        callable is called as ``fusion(n_tasks, embed_dim)`` and must return
+        a module mapping ``(n, n_tasks, embed_dim)`` to ``(n, d)``.
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes in the loss: ``"balanced"`` weighs each class
         by ``n_samples / (n_classes * count)``, useful for the imbalanced
@@ -113,7 +158,8 @@ class HypernetClassifier(NeuralNetClassifier):
     batch_size : int, default=32
         Mini-batch size.
     module : type, default=HypernetModule
-        The torch module to build; ``module__<name>`` parameters reach it.
+        The class composing the parts; called as ``module(embedder=...,
+        head=..., fusion=..., **module__params)``.
     train_split : callable or None, default=None
         The skorch internal validation split. ``None`` trains on all of the
         data it is given, as in a cross-validation fold; pass
@@ -133,9 +179,15 @@ class HypernetClassifier(NeuralNetClassifier):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The class labels, sorted.
+        The class labels: ``classes`` if given, else those of ``y``, sorted.
+        Column ``k`` of :meth:`predict_proba` is ``classes_[k]``.
+    input_spec_ : InputSpec
+        What the model was fitted on: ``kind`` (``"images"`` or
+        ``"features"``), ``n_tasks``, ``n_features``, ``image_size`` and
+        ``context_width``.
     module_ : HypernetModule
-        The trained torch module.
+        The trained torch module: ``module_.embedder`` (``.backbone``,
+        ``.embedding``), ``module_.fusion``, ``module_.head``.
     history_ : skorch.History
         Per epoch: ``train_loss`` and ``train_acc`` (the training pass's
         accuracy), and ``valid_loss``/``valid_acc`` with a ``train_split``;
@@ -145,6 +197,7 @@ class HypernetClassifier(NeuralNetClassifier):
     See Also
     --------
     skhyperdys.SpectrogramImages : The transformer producing the input.
+    skhyperdys.modules.HypernetModule : The torch model.
 
     Examples
     --------
@@ -161,12 +214,28 @@ class HypernetClassifier(NeuralNetClassifier):
     (8, 2)
     """
 
+    _parameter_constraints = {
+        "context_dim": [Interval(Integral, 1, None, closed="left")],
+        "hyper_hidden": [Interval(Integral, 1, None, closed="left")],
+        "embed_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_eval_contexts": [Interval(Integral, 1, None, closed="left")],
+        "backbone": [str, nn.Module],
+        "weights": [str, os.PathLike, None],
+        "freeze_backbone": ["boolean"],
+        "head": [StrOptions({"hyper", "dense"}), callable],
+        "context": [StrOptions({"noise", "data"})],
+        "fusion": [StrOptions({"gmu", "concat"}), callable],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         *,
         context_dim=128,
         hyper_hidden=512,
         embed_dim=768,
+        backbone="alexnet",
         weights="imagenet",
         freeze_backbone=False,
         n_eval_contexts=32,
@@ -205,6 +274,7 @@ class HypernetClassifier(NeuralNetClassifier):
         self.context_dim = context_dim
         self.hyper_hidden = hyper_hidden
         self.embed_dim = embed_dim
+        self.backbone = backbone
         self.weights = weights
         self.freeze_backbone = freeze_backbone
         self.n_eval_contexts = n_eval_contexts
@@ -221,11 +291,10 @@ class HypernetClassifier(NeuralNetClassifier):
 
     @property
     def _default_callbacks(self):
-        # skorch's valid_acc calls predict(), which returns the original labels
-        # here; score against the encoded targets skorch trains on instead.
-        # train_acc scores the training pass's own (cached) outputs, so it
-        # costs no extra forward pass; it is what plot_training_history shows
-        # when there is no validation split.
+        # skorch's valid_acc scores predict() against the targets it trains
+        # on; those are label codes here, predict() returns labels. Score the
+        # codes instead; train_acc does the same on the training pass's own
+        # (cached) outputs, at no extra forward pass.
         callbacks = []
         for name, cb in super()._default_callbacks:
             if name == "valid_acc":
@@ -234,59 +303,56 @@ class HypernetClassifier(NeuralNetClassifier):
                 )
             callbacks.append((name, cb))
             if name == "train_loss":
-                callbacks.append(
-                    (
-                        "train_acc",
-                        EpochScoring(
-                            _encoded_accuracy,
-                            name="train_acc",
-                            lower_is_better=False,
-                            on_train=True,
-                        ),
-                    )
+                train_acc = EpochScoring(
+                    _encoded_accuracy,
+                    name="train_acc",
+                    lower_is_better=False,
+                    on_train=True,
                 )
+                callbacks.append(("train_acc", train_acc))
         return callbacks
 
     # --- parameters -------------------------------------------------------
 
     def _check_params(self):
-        for name in ("context_dim", "hyper_hidden", "embed_dim", "n_eval_contexts"):
-            check_int(getattr(self, name), name)
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {name: getattr(self, name) for name in self._parameter_constraints},
+            caller_name=type(self).__name__,
+        )
         weights = self.weights
-        if not (weights is None or isinstance(weights, (str, os.PathLike))):
-            raise TypeError(
-                "weights must be 'imagenet', None or a path to a saved AlexNet "
-                f"state_dict; got {type(weights).__name__}."
-            )
-        if weights is not None and weights != "imagenet":
+        if weights is not None and not (
+            isinstance(weights, str) and weights == "imagenet"
+        ):
             if not os.path.isfile(os.fspath(weights)):
                 raise FileNotFoundError(f"weights file not found: {weights!r}")
-        check_choice(self.head, "head", ("hyper", "dense"))
-        check_choice(self.context, "context", ("noise", "data"))
-        check_choice(self.fusion, "fusion", ("gmu", "concat"))
-        cw = self.class_weight
-        if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
-            raise ValueError(
-                f"class_weight must be None, 'balanced' or a dict, got {cw!r}."
-            )
-        if not isinstance(self.freeze_backbone, (bool, np.bool_)):
-            raise TypeError(
-                f"freeze_backbone must be True or False, got {self.freeze_backbone!r}."
-            )
-        rs = self.random_state
-        if not (
-            rs is None
-            or isinstance(rs, np.random.RandomState)
-            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool))
+        if isinstance(self.backbone, str) and (
+            self.backbone not in torchvision_backbones()
         ):
             raise ValueError(
-                f"random_state must be None, an int or a numpy RandomState, got {rs!r}."
+                f"backbone={self.backbone!r} is not a torchvision classification "
+                "model; use e.g. 'alexnet', 'resnet18', 'efficientnet_b0' (see "
+                "skhyperdys.backbones.torchvision_backbones()) or pass a module."
             )
 
-    def initialize_module(self):
-        """Build :class:`HypernetModule` from the top-level parameters.
+    def _data_context(self):
+        return self.context == "data" and self.head == "hyper"
 
-        Called by :meth:`fit`, once the classes are known.
+    def _cuda_devices(self):
+        device = torch.device(self.device) if self.device is not None else None
+        if device is not None and device.type == "cuda" and torch.cuda.is_available():
+            return [device.index or 0]
+        return []
+
+    # --- building the model -----------------------------------------------
+
+    def initialize_module(self):
+        """Build the model from its parts: embedder, fusion and head.
+
+        Called by :meth:`initialize` (and so by :meth:`fit`). After
+        :meth:`fit` the parts fit the recorded ``input_spec_``; without data
+        (``initialize()`` with ``classes`` given) the model is built for
+        single-task images.
 
         Returns
         -------
@@ -295,35 +361,85 @@ class HypernetClassifier(NeuralNetClassifier):
         Raises
         ------
         AttributeError
-            If called before :meth:`fit` (the number of classes is unknown).
+            If the classes are unknown: neither fitted nor given as
+            ``classes``.
         """
-        if not hasattr(self, "label_encoder_"):
+        self._check_params()
+        if not hasattr(self, "input_spec_"):  # initialize() without data
+            width = self.context_dim if self._data_context() else None
+            self.input_spec_ = InputSpec(kind="images", context_width=width)
+        if not hasattr(self, "seed_"):
+            self.seed_ = _seed_from(self.random_state)
+        try:
+            n_classes = len(self.classes_)
+        except AttributeError:
             raise AttributeError(
-                "HypernetClassifier builds its module in fit(), once the classes "
-                "are known; call fit(X, y)."
-            )
-        data_context = self.context == "data" and self.head == "hyper"
-        kwargs = dict(
-            n_classes=len(self.label_encoder_.classes_),
-            embed_dim=self.embed_dim,
-            context_dim=len(self.context_mean_) if data_context else self.context_dim,
-            hyper_hidden=self.hyper_hidden,
-            weights=self.weights,
-            freeze_backbone=bool(self.freeze_backbone),
-            n_eval_contexts=self.n_eval_contexts,
-            seed=self.seed_,
-            head=self.head,
-            context=self.context,
-            context_mean=self.context_mean_ if data_context else None,
-            context_std=self.context_std_ if data_context else None,
-            n_tasks=self.n_tasks_,
-            fusion=self.fusion,
-            backbone=self.n_features_ is None,
-            n_features=self.n_features_ or 4096,
-        )
+                "HypernetClassifier needs the classes to build its model: call "
+                "fit(X, y), or pass classes=[...] to initialize() without data."
+            ) from None
+        spec = self.input_spec_
+        with _seeded(self.seed_, self._cuda_devices()):
+            embedder = self._build_embedder(spec)
+            fusion, width = self._build_fusion(spec)
+            head = self._build_head(width, n_classes, spec)
+        kwargs = dict(embedder=embedder, head=head, fusion=fusion)
         kwargs.update(self.get_params_for("module"))
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
+
+    def _build_embedder(self, spec):
+        if spec.kind == "features":  # precomputed backbone features
+            backbone, n_features, last_layer = None, spec.n_features, {}
+        else:
+            backbone, n_features, last_layer = make_backbone(
+                self.backbone, self.weights
+            )
+        embedder = Embedder(
+            backbone, n_features, self.embed_dim, bool(self.freeze_backbone)
+        )
+        layer = embedder.embedding
+        if last_layer and last_layer["weight"].shape == layer.weight.shape:
+            layer.load_state_dict(last_layer)  # a model saved with its embedding
+        return embedder
+
+    def _build_fusion(self, spec):
+        if spec.n_tasks == 1:
+            return None, self.embed_dim
+        if self.fusion == "gmu":
+            fusion = GatedMultimodalUnit(spec.n_tasks, self.embed_dim)
+        elif self.fusion == "concat":
+            fusion = ConcatFusion(spec.n_tasks, self.embed_dim)
+        else:
+            fusion = self.fusion(spec.n_tasks, self.embed_dim)
+        width = getattr(fusion, "out_features", None)
+        if not isinstance(width, int):
+            with torch.no_grad():
+                width = fusion(torch.zeros(2, spec.n_tasks, self.embed_dim)).shape[1]
+        return fusion, width
+
+    def _build_head(self, in_features, n_classes, spec):
+        if self.head == "dense":
+            return DenseHead(in_features, n_classes)
+        if self.head != "hyper":
+            return self.head(in_features, n_classes)
+        if self.context == "data":
+            return HypernetHead(
+                in_features,
+                n_classes,
+                context_dim=spec.context_width,
+                hidden=self.hyper_hidden,
+                context="data",
+                context_mean=getattr(self, "context_mean_", None),
+                context_std=getattr(self, "context_std_", None),
+            )
+        return HypernetHead(
+            in_features,
+            n_classes,
+            context_dim=self.context_dim,
+            hidden=self.hyper_hidden,
+            n_eval_contexts=self.n_eval_contexts,
+            seed=self.seed_,
+        )
 
     def initialize_optimizer(self, triggered_directly=None):
         """Build the optimizer; Adam and AdamW use torch's fused kernel.
@@ -352,87 +468,146 @@ class HypernetClassifier(NeuralNetClassifier):
         return self
 
     def initialize_criterion(self):
-        """Build the criterion, with the class weights if ``class_weight`` is set."""
+        """Build the criterion, with the class weights if ``class_weight`` is set.
+
+        Returns
+        -------
+        self : HypernetClassifier
+        """
         kwargs = self.get_params_for("criterion")
         if getattr(self, "class_weight_", None) is not None:
             kwargs.setdefault("weight", torch.as_tensor(self.class_weight_))
         self.criterion_ = self.initialized_instance(self.criterion, kwargs)
         return self
 
-    def _check_X(self, X, fitting=False):
-        """Validate X (images, or a dict of images and context) for the module."""
-        if isinstance(X, dict):
-            kinds = {"images", "features"} & set(X)
-            unknown = set(X) - {"images", "features", "context"}
-            if len(kinds) != 1 or unknown:
-                raise ValueError(
-                    "a dict X must hold 'images' or 'features' (and 'context'); "
-                    f"got keys {sorted(X)}."
-                )
-            kind = kinds.pop()
-            check = check_images if kind == "images" else check_features
-            images = check(X[kind])
-            context = X.get("context")
-        else:
-            images, context = check_images(X), None
-        n_tasks = images.shape[1] if images.ndim in (3, 5) else 1
-        if self.context == "data" and self.head == "hyper":
-            if context is None:
-                raise ValueError(
-                    "context='data' needs X = {'images': ..., 'context': ...}; "
-                    "make it with ImagesAndContext in the pipeline."
-                )
-            context = check_context(context, len(images))
-        if not fitting:
-            if (images.ndim <= 3) != (self.n_features_ is not None):
-                raise ValueError(
-                    "the model was fitted on "
-                    + ("backbone features" if self.n_features_ else "images")
-                    + ", X holds the other kind."
-                )
-            if images.ndim <= 3 and images.shape[-1] != self.n_features_:
-                raise ValueError(
-                    f"the model was fitted on {self.n_features_} features per "
-                    f"image, X has {images.shape[-1]}."
-                )
-            if n_tasks != self.n_tasks_:
-                raise ValueError(
-                    f"the model was fitted on {self.n_tasks_} image(s) per "
-                    f"sample, X has {n_tasks}."
-                )
-            if context is not None and self.context == "data":
-                if context.shape[1] != len(self.context_mean_):
-                    raise ValueError(
-                        f"the model was fitted on {len(self.context_mean_)} "
-                        f"context features, X has {context.shape[1]}."
-                    )
-        kind = "features" if images.ndim <= 3 else "images"
-        if context is None or self.context != "data":
-            return (images if kind == "images" else {kind: images}), None
-        return {kind: images, "context": context}, context
-
-    def _fit_class_weight(self, y_encoded):
-        n_classes = len(self.label_encoder_.classes_)
-        if self.class_weight is None:
-            return None
-        if self.class_weight == "balanced":
-            counts = np.bincount(y_encoded, minlength=n_classes)
-            return (len(y_encoded) / (n_classes * np.maximum(counts, 1))).astype(
-                np.float32
-            )
-        unknown = set(self.class_weight) - set(self.label_encoder_.classes_)
-        if unknown:
-            raise ValueError(f"class_weight names unknown classes: {sorted(unknown)}")
-        return np.asarray(
-            [self.class_weight.get(c, 1.0) for c in self.label_encoder_.classes_],
-            dtype=np.float32,
-        )
-
     def get_all_learnable_params(self):
-        """Parameters the optimizer updates: those with ``requires_grad``."""
+        """Parameters the optimizer updates: those with ``requires_grad``.
+
+        Yields
+        ------
+        name, param : str, torch.nn.Parameter
+            Each trainable parameter (a frozen backbone's are left out).
+        """
         for name, param in super().get_all_learnable_params():
             if param.requires_grad:
                 yield name, param
+
+    # --- data -------------------------------------------------------------
+
+    def check_data(self, X, y):
+        """Check the targets of a training call and record the classes.
+
+        Parameters
+        ----------
+        X : dict or Dataset
+            The parsed input.
+        y : array-like of shape (n_samples,) or None
+            Class labels.
+
+        Raises
+        ------
+        ValueError
+            If y has a different length from X, one class only or
+            continuous values.
+        """
+        if y is not None:
+            y = column_or_1d(y, warn=True)
+            n_samples = len(next(iter(X.values()))) if isinstance(X, dict) else None
+            if n_samples is not None and len(y) != n_samples:
+                raise ValueError(
+                    f"X holds {n_samples} samples but y holds {len(y)} labels."
+                )
+            check_classification_targets(y)
+            classes = np.unique(y) if self.classes is None else self.classes
+            if len(classes) < 2:
+                raise ValueError(
+                    f"y holds one class only ({classes[0]!r}); at least 2 are needed."
+                )
+        super().check_data(X, y)
+
+    def encode_labels(self, y):
+        """Label codes: the position of each label in ``classes_``.
+
+        The one place where labels become the integers the loss needs;
+        :meth:`predict` maps the codes back.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,)
+            Labels, among ``classes_``.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples,), int64
+            ``classes_[codes] == y``.
+
+        Raises
+        ------
+        ValueError
+            If y holds labels not in ``classes_``.
+
+        Examples
+        --------
+        >>> from skhyperdys import HypernetClassifier
+        >>> clf = HypernetClassifier(classes=["HC", "ALS"])
+        >>> clf.encode_labels(["ALS", "HC", "ALS"]).tolist()
+        [1, 0, 1]
+        """
+        y = column_or_1d(y, warn=True)
+        classes = np.asarray(self.classes_)
+        order = np.argsort(classes, kind="stable")
+        found = np.searchsorted(classes, y, sorter=order)
+        codes = order[np.minimum(found, len(classes) - 1)]
+        unknown = classes[codes] != y
+        if unknown.any():
+            raise ValueError(
+                f"y holds labels not in classes: {np.unique(y[unknown])[:5].tolist()}."
+            )
+        return codes.astype(np.int64)
+
+    def get_dataset(self, X, y=None):
+        """Check X against ``input_spec_``, encode y, and wrap both for skorch.
+
+        With ``freeze_backbone=True`` and training images, the frozen
+        backbone's features are computed here, once, instead of in every
+        epoch (the frozen layers run in evaluation mode, so their output
+        never changes during training).
+
+        Parameters
+        ----------
+        X : array-like, dict or Dataset
+            Input as for :meth:`fit`; a skorch Dataset is used as it is.
+        y : array-like of shape (n_samples,) or None
+            Labels (training) or None (prediction).
+
+        Returns
+        -------
+        dataset : torch.utils.data.Dataset
+            The input, and the label codes if y is given.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the model is not initialised.
+        TypeError, ValueError
+            If X is not valid input or not of the kind the model was fitted
+            on, or y holds unknown labels.
+        """
+        if isinstance(X, torch.utils.data.Dataset):
+            return super().get_dataset(X, y)
+        self.check_is_fitted()
+        spec, inputs = parse_input(X, needs_context=self._data_context())
+        self.input_spec_.check(spec)
+        if y is not None:
+            y = self.encode_labels(y)
+            if self.freeze_backbone and spec.kind == "images":
+                inputs["features"] = features_in_batches(
+                    self.module_.embedder.backbone,
+                    inputs.pop("images"),
+                    self.batch_size,
+                    self.device,
+                )
+        return super().get_dataset(inputs, y)
 
     # --- fitting and prediction -------------------------------------------
 
@@ -446,13 +621,13 @@ class HypernetClassifier(NeuralNetClassifier):
             (H and W at least 63); several per sample for fusion; with
             ``context="data"`` a dict ``{"images": ..., "context": ...}``;
             or ``{"features": ...}``, a frozen backbone's features from
-            :class:`skhyperdys.BackboneFeatures` (the module is then built
-            without AlexNet).
+            :class:`skhyperdys.BackboneFeatures` (the model is then built
+            without a backbone). What X holds is recorded in ``input_spec_``.
         y : array-like of shape (n_samples,)
             Class labels of any type scikit-learn accepts (ints, strings,
             bools), at least two distinct.
         **fit_params
-            Passed to :meth:`skorch.NeuralNet.fit`.
+            Passed to :meth:`skorch.NeuralNet.fit` (e.g. to ``train_split``).
 
         Returns
         -------
@@ -471,7 +646,8 @@ class HypernetClassifier(NeuralNetClassifier):
             infinite values, or no samples; if ``context="data"`` gets no
             context or one of the wrong shape; if y has a different length
             from X, one class only, continuous values or labels outside
-            ``classes``; or if a weights file does not fit AlexNet.
+            ``classes``; if ``backbone`` is not a torchvision model name; or
+            if a weights file does not fit the backbone.
         FileNotFoundError
             If ``weights`` is a path to a missing file.
         RuntimeError
@@ -493,66 +669,45 @@ class HypernetClassifier(NeuralNetClassifier):
         >>> len(clf.history_), clf.classes_.tolist()
         (2, ['dysarthric', 'healthy'])
         """
+        if not (self.warm_start and self.initialized_):
+            X, y = self._set_up(X, y)
+        with _seeded(self.seed_, self._cuda_devices()):
+            return super().fit(X, y, **fit_params)
+
+    def _set_up(self, X, y):
+        """What fit learns before building the model: input, classes, stats."""
         self._check_params()
-        X, context = self._check_X(X, fitting=True)
-        images = X if not isinstance(X, dict) else X.get("images", X.get("features"))
-        self.n_tasks_ = images.shape[1] if images.ndim in (3, 5) else 1
-        # Backbone features (from BackboneFeatures) instead of images: the
-        # module is then built without AlexNet.
-        self.n_features_ = images.shape[-1] if images.ndim <= 3 else None
-        if context is not None:
-            self.context_mean_ = context.mean(axis=0)
+        spec, inputs = parse_input(X, needs_context=self._data_context())
+        self.check_data(inputs, y)
+        self.input_spec_ = spec
+        if "context" in inputs:
+            context = inputs["context"]
             std = context.std(axis=0)
+            self.context_mean_ = context.mean(axis=0)
             self.context_std_ = np.where(std > 0, std, 1.0).astype(np.float32)
-        y = column_or_1d(y, warn=True)
-        if len(y) != len(images):
-            raise ValueError(
-                f"X holds {len(images)} samples but y holds {len(y)} labels."
-            )
-        check_classification_targets(y)
-        self.label_encoder_ = LabelEncoder().fit(
-            y if self.classes is None else np.asarray(self.classes)
-        )
-        unknown = np.setdiff1d(y, self.label_encoder_.classes_)
-        if len(unknown):
-            raise ValueError(f"y holds labels not in classes: {unknown[:5].tolist()}.")
-        if len(self.label_encoder_.classes_) < 2:
-            raise ValueError(
-                "y holds one class only "
-                f"({self.label_encoder_.classes_[0]!r}); at least 2 are needed."
-            )
-        y_encoded = self.label_encoder_.transform(y).astype(np.int64)
-        self.class_weight_ = self._fit_class_weight(y_encoded)
-        self.seed_ = int(
-            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        )
-        with torch.random.fork_rng(devices=self._cuda_devices()):
-            torch.manual_seed(self.seed_)
-            # skorch's fit(), with the frozen backbone's features computed once
-            # here instead of in every epoch.
-            if not self.warm_start or not self.initialized_:
-                self.initialize()
-            if self.freeze_backbone and self.n_features_ is None:
-                X = self._with_backbone_features(X)
-            self.partial_fit(X, y_encoded, _routing_method="fit", **fit_params)
-        return self
+        codes = self.encode_labels(y)
+        self.class_weight_ = self._class_weights(codes)
+        self.seed_ = _seed_from(self.random_state)
+        return inputs, y
 
-    def _with_backbone_features(self, X):
-        """Replace the images in X by the frozen backbone's features.
-
-        The frozen layers run in evaluation mode (no dropout), so their output
-        does not change during training: computing it once gives the same
-        training as computing it in every epoch, for the cost of one forward
-        pass.
-        """
-        inputs = dict(X) if isinstance(X, dict) else {"images": X}
-        inputs["features"] = features_in_batches(
-            self.module_.backbone, inputs.pop("images"), self.batch_size, self.device
+    def _class_weights(self, codes):
+        classes = self.classes_
+        if self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, str):  # "balanced"
+            counts = np.bincount(codes, minlength=len(classes))
+            weights = len(codes) / (len(classes) * np.maximum(counts, 1))
+            return weights.astype(np.float32)
+        unknown = set(self.class_weight) - set(classes.tolist())
+        if unknown:
+            raise ValueError(f"class_weight names unknown classes: {sorted(unknown)}")
+        return np.asarray(
+            [self.class_weight.get(c, 1.0) for c in classes.tolist()],
+            dtype=np.float32,
         )
-        return inputs
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """Continue training a fitted model for ``max_epochs`` more epochs.
+        """Train ``max_epochs`` more epochs; an unfitted model is fitted first.
 
         Parameters
         ----------
@@ -566,7 +721,8 @@ class HypernetClassifier(NeuralNetClassifier):
         y : array-like of shape (n_samples,)
             Labels, among ``classes_`` (required, despite the default).
         classes : ignored
-            The classes are fixed by the first :meth:`fit`.
+            The classes are fixed by the first :meth:`fit` (or the
+            ``classes`` parameter).
         **fit_params
             Passed to :meth:`skorch.NeuralNet.partial_fit`.
 
@@ -596,29 +752,9 @@ class HypernetClassifier(NeuralNetClassifier):
         >>> len(clf.partial_fit(X, y).history_)
         2
         """
-        if fit_params.get("_routing_method") == "fit":
-            # skorch's fit() lands here with X and y already checked and encoded.
-            return super().partial_fit(X, y, **fit_params)
-        if not self.initialized_ or not hasattr(self, "label_encoder_"):
+        if not self.initialized_:
             return self.fit(X, y, **fit_params)
-        X, _ = self._check_X(X)
-        y = self.label_encoder_.transform(column_or_1d(y)).astype(np.int64)
-        return super().partial_fit(X, y, **fit_params)
-
-    def _cuda_devices(self):
-        device = torch.device(self.device) if self.device is not None else None
-        if device is not None and device.type == "cuda" and torch.cuda.is_available():
-            return [device.index or 0]
-        return []
-
-    @property
-    def classes_(self):
-        """The class labels seen in :meth:`fit`, sorted.
-
-        Raises ``sklearn.exceptions.NotFittedError`` before :meth:`fit`.
-        """
-        check_is_fitted(self, "label_encoder_")
-        return self.label_encoder_.classes_
+        return super().partial_fit(X, y, classes, **fit_params)
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
@@ -663,8 +799,7 @@ class HypernetClassifier(NeuralNetClassifier):
         >>> bool((clf.predict_proba(X) == proba).all())  # deterministic
         True
         """
-        check_is_fitted(self, "label_encoder_")
-        return super().predict_proba(self._check_X(X)[0])
+        return super().predict_proba(X)
 
     def predict(self, X):
         """Predicted class labels.
@@ -712,3 +847,8 @@ class HypernetClassifier(NeuralNetClassifier):
         tags.input_tags.two_d_array = False
         tags.non_deterministic = False
         return tags
+
+
+def _seed_from(random_state):
+    """An int seed for torch, drawn from a sklearn ``random_state``."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))

@@ -1,15 +1,30 @@
-"""Torch modules: the hypernetwork head and the full AlexNet + hypernetwork model."""
+"""Torch modules: the parts of the model and their composition.
+
+The model is built from three parts with one call signature each::
+
+    embedder(images=..., features=...) -> (n, [n_tasks,] embed_dim)
+    fusion(embeddings)                 -> (n, fusion.out_features)   # several tasks
+    head(embedding, context=None)      -> (n, n_classes) logits
+
+:class:`Embedder` is a backbone trunk (see :mod:`skhyperdys.backbones`) and the
+new embedding layer; :class:`GatedMultimodalUnit` and :class:`ConcatFusion`
+combine tasks; :class:`HypernetHead` (the paper's) and :class:`DenseHead` (its
+ablation) classify. :class:`HypernetModule` is their composition. A head or
+backbone of your own only has to follow the same signature.
+"""
 
 import math
 
 import torch
 from torch import nn
 
-from .backbones import alexnet_backbone
-
 __all__ = [
+    "ConcatFusion",
+    "DenseHead",
+    "Embedder",
     "GatedMultimodalUnit",
     "HyperLinear",
+    "HypernetHead",
     "HypernetModule",
     "features_in_batches",
 ]
@@ -232,6 +247,7 @@ class GatedMultimodalUnit(nn.Module):
 
     def __init__(self, n_inputs, dim):
         super().__init__()
+        self.out_features = dim
         self.projections = nn.ModuleList(nn.Linear(dim, dim) for _ in range(n_inputs))
         self.gate = nn.Linear(n_inputs * dim, n_inputs * dim)
 
@@ -263,159 +279,345 @@ class GatedMultimodalUnit(nn.Module):
         return (z * h).sum(dim=1)
 
 
-class HypernetModule(nn.Module):
-    """AlexNet embedding followed by a hypernetwork-generated linear classifier.
 
-    Training (``module.train()``): every sample gets a fresh context
-    ``c ~ N(0, I)``, so the network learns a distribution of classifiers.
-    Evaluation (``module.eval()``): the model is deterministic; it averages the
-    class probabilities of ``n_eval_contexts`` classifiers, generated from
-    contexts drawn once, at construction, from N(0, I) with a generator seeded
-    by ``seed``, and stored in the buffer ``eval_contexts``.
 
-    The paper's variants are options of the same module:
-
-    * ``head="dense"``: a plain ``Linear(embed_dim, n_classes)`` instead of
-      the hypernetwork (the ablation "hypernetwork replaced by a dense layer").
-    * ``context="data"``: the context is a per-recording feature vector
-      (e.g. eGeMAPS functionals) passed to :meth:`forward`, standardised with
-      ``context_mean`` and ``context_std``, instead of noise.
-    * ``n_tasks > 1``: the input holds one image per task, ``(n, n_tasks, 3,
-      H, W)``; the shared backbone embeds each, and ``fusion`` (``"gmu"``: a
-      :class:`GatedMultimodalUnit`; ``"concat"``: concatenation) combines them.
+class ConcatFusion(nn.Module):
+    """Fuse ``n_inputs`` vectors by concatenating them.
 
     Parameters
     ----------
-    n_classes : int
-        Number of classes.
-    embed_dim : int, default=768
-        Size of the AlexNet embedding.
-    context_dim : int, default=128
-        Size of the context vector (with ``context="data"``: the number of
-        context features).
-    hyper_hidden : int, default=512
-        Hidden units of the hypernetwork.
-    weights : None, "imagenet" or path, default=None
-        Backbone initialisation, see :func:`skhyperdys.backbones.alexnet_backbone`.
-    freeze_backbone : bool, default=False
-        Freeze the (pretrained) AlexNet layers; only the new embedding layer
-        and the head train. The frozen layers stay in evaluation mode
-        (no dropout) even while the module trains, so their features can be
-        computed once and passed as ``features``.
-    n_eval_contexts : int, default=32
-        Number of fixed contexts averaged at evaluation (noise context).
-    seed : int, default=0
-        Seed of the evaluation contexts.
-    head : {"hyper", "dense"}, default="hyper"
-        The classifier head.
-    context : {"noise", "data"}, default="noise"
-        Where the hypernetwork's context comes from.
-    context_mean, context_std : array-like of shape (context_dim,), default=None
-        Standardisation of data contexts (zero mean, unit variance if None).
-    n_tasks : int, default=1
-        Images per sample.
-    fusion : {"gmu", "concat"}, default="gmu"
-        How the embeddings of several tasks are combined.
-    backbone : bool, default=True
-        ``False``: no AlexNet; the input is its precomputed features,
-        ``(n, n_features)`` or ``(n, n_tasks, n_features)``, as
-        :class:`skhyperdys.BackboneFeatures` makes.
-    n_features : int, default=4096
-        Size of the backbone features (with ``backbone=False``).
-
-    Raises
-    ------
-    ValueError
-        If ``head``, ``context`` or (with ``n_tasks > 1``) ``fusion`` is not
-        one of its values, or if ``weights`` do not fit AlexNet.
-    FileNotFoundError, RuntimeError
-        If ``weights`` cannot be read, see
-        :func:`skhyperdys.backbones.alexnet_backbone`.
-
-    See Also
-    --------
-    skhyperdys.HypernetClassifier : The scikit-learn estimator training it.
+    n_inputs : int
+        Number of vectors to fuse (tasks).
+    dim : int
+        Their size; the output has ``n_inputs * dim`` values.
 
     Examples
     --------
     >>> import torch
-    >>> from skhyperdys.modules import HypernetModule
-    >>> model = HypernetModule(n_classes=2, embed_dim=32, context_dim=8).eval()
-    >>> tuple(model(torch.zeros(3, 3, 64, 64)).shape)
+    >>> from skhyperdys.modules import ConcatFusion
+    >>> fusion = ConcatFusion(2, 8)
+    >>> fusion.out_features, tuple(fusion(torch.randn(5, 2, 8)).shape)
+    (16, (5, 16))
+    """
+
+    def __init__(self, n_inputs, dim):
+        super().__init__()
+        self.out_features = n_inputs * dim
+
+    def forward(self, x):
+        """Concatenate ``x`` of shape (n, n_inputs, dim) into (n, n_inputs * dim).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, n_inputs, dim)
+            The vectors to fuse.
+
+        Returns
+        -------
+        h : torch.Tensor of shape (n, n_inputs * dim)
+            The vectors of each sample, one after the other.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import ConcatFusion
+        >>> ConcatFusion(2, 1)(torch.tensor([[[1.0], [2.0]]]))
+        tensor([[1., 2.]])
+        """
+        return x.flatten(1)
+
+
+class HypernetHead(nn.Module):
+    """A linear classifier whose weights a hypernetwork generates from a context.
+
+    The paper's head. With ``context="noise"``:
+
+    * in training mode, every sample gets a fresh context ``c ~ N(0, I)``, so
+      the hypernetwork learns a distribution of classifiers;
+    * in evaluation mode the output is deterministic: the log of the average
+      class probability of ``n_eval_contexts`` classifiers, generated from
+      contexts drawn once, at construction, with a generator seeded by
+      ``seed`` (the buffer ``eval_contexts``). Its softmax is that average.
+
+    With ``context="data"`` each sample brings its own context (e.g. its
+    eGeMAPS functionals), standardised with ``context_mean`` and
+    ``context_std`` (the training data's, stored as buffers), in training
+    and evaluation alike.
+
+    Parameters
+    ----------
+    in_features : int
+        Size of the embedding.
+    n_classes : int
+        Number of classes.
+    context_dim : int, default=128
+        Size of the context vector (with ``context="data"``: the number of
+        context features).
+    hidden : int, default=512
+        Hidden units of the hypernetwork.
+    context : {"noise", "data"}, default="noise"
+        Where the context comes from.
+    n_eval_contexts : int, default=32
+        Number of fixed contexts averaged in evaluation mode (noise only).
+    seed : int, default=0
+        Seed of the evaluation contexts.
+    context_mean, context_std : array-like of shape (context_dim,), default=None
+        Standardisation of data contexts; zeros and ones if None.
+
+    Attributes
+    ----------
+    linear : HyperLinear
+        The hypernetwork and the generated layer.
+    eval_contexts : torch.Tensor of shape (n_eval_contexts, context_dim)
+        The fixed evaluation contexts (``context="noise"`` only).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skhyperdys.modules import HypernetHead
+    >>> head = HypernetHead(16, 2, context_dim=4, hidden=8).eval()
+    >>> tuple(head(torch.randn(3, 16)).shape)
     (3, 2)
     """
 
     def __init__(
         self,
+        in_features,
         n_classes,
-        embed_dim=768,
+        *,
         context_dim=128,
-        hyper_hidden=512,
-        weights=None,
-        freeze_backbone=False,
+        hidden=512,
+        context="noise",
         n_eval_contexts=32,
         seed=0,
-        head="hyper",
-        context="noise",
         context_mean=None,
         context_std=None,
-        n_tasks=1,
-        fusion="gmu",
-        backbone=True,
-        n_features=4096,
     ):
         super().__init__()
-        self.context_dim = context_dim
-        self.freeze_backbone = freeze_backbone
-        self.head_type = head
-        self.context = context
-        self.n_tasks = n_tasks
-        # AlexNet up to its 4096-d penultimate layer ("backbone"), then the new
-        # 4096 -> embed_dim layer ("embedding") that replaces its classifier.
-        # Without a backbone the module takes precomputed backbone features
-        # (e.g. from BackboneFeatures) of size n_features.
-        self.backbone = None
-        self.embedding = nn.Linear(n_features, embed_dim)
-        if backbone:
-            net = alexnet_backbone(embed_dim, weights)
-            self.embedding = net.classifier[-1]
-            net.classifier[-1] = nn.Identity()
-            self.backbone = net
-            if freeze_backbone:
-                self.backbone.requires_grad_(False)
-        in_features = embed_dim
-        self.fusion = None
-        if n_tasks > 1:
-            if fusion == "gmu":
-                self.fusion = GatedMultimodalUnit(n_tasks, embed_dim)
-            elif fusion == "concat":
-                self.fusion = nn.Flatten()
-                in_features = n_tasks * embed_dim
-            else:
-                raise ValueError(f"fusion must be 'gmu' or 'concat', got {fusion!r}.")
-        if head == "dense":
-            self.head = nn.Linear(in_features, n_classes)
-        elif head == "hyper":
-            self.head = HyperLinear(in_features, n_classes, context_dim, hyper_hidden)
-        else:
-            raise ValueError(f"head must be 'hyper' or 'dense', got {head!r}.")
         if context not in ("noise", "data"):
             raise ValueError(f"context must be 'noise' or 'data', got {context!r}.")
-        generator = torch.Generator().manual_seed(int(seed))
-        self.register_buffer(
-            "eval_contexts",
-            torch.randn(n_eval_contexts, context_dim, generator=generator),
-        )
-        mean = torch.zeros(context_dim) if context_mean is None else context_mean
-        std = torch.ones(context_dim) if context_std is None else context_std
-        self.register_buffer("context_mean", torch.as_tensor(mean, dtype=torch.float32))
-        self.register_buffer("context_std", torch.as_tensor(std, dtype=torch.float32))
+        self.context = context
+        self.context_dim = context_dim
+        self.linear = HyperLinear(in_features, n_classes, context_dim, hidden)
+        if context == "noise":
+            generator = torch.Generator().manual_seed(int(seed))
+            contexts = torch.randn(n_eval_contexts, context_dim, generator=generator)
+            self.register_buffer("eval_contexts", contexts)
+        else:
+            mean = torch.zeros(context_dim) if context_mean is None else context_mean
+            std = torch.ones(context_dim) if context_std is None else context_std
+            self.register_buffer("context_mean", torch.as_tensor(mean).float())
+            self.register_buffer("context_std", torch.as_tensor(std).float())
+
+    def contexts(self, embedding, context=None):
+        """The context of each row (training, data) or the fixed ones (evaluation).
+
+        Parameters
+        ----------
+        embedding : torch.Tensor of shape (n, in_features)
+            The embeddings to classify (for their number, device and dtype).
+        context : torch.Tensor of shape (n, context_dim) or None
+            Raw per-sample context features (``context="data"`` only).
+
+        Returns
+        -------
+        contexts : torch.Tensor of shape (n or n_eval_contexts, context_dim)
+            Standardised data contexts; fresh noise, one row per sample, in
+            training mode; ``eval_contexts`` in evaluation mode.
+
+        Raises
+        ------
+        ValueError
+            If ``context="data"`` and ``context`` is None.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import HypernetHead
+        >>> head = HypernetHead(16, 2, context_dim=4, hidden=8, n_eval_contexts=5)
+        >>> tuple(head.train().contexts(torch.zeros(3, 16)).shape)
+        (3, 4)
+        >>> tuple(head.eval().contexts(torch.zeros(3, 16)).shape)
+        (5, 4)
+        """
+        if self.context == "data":
+            if context is None:
+                raise ValueError("context='data' needs a context for every sample.")
+            standard = (context - self.context_mean) / self.context_std
+            return standard.to(embedding.dtype)
+        if self.training:
+            return torch.randn(
+                len(embedding),
+                self.context_dim,
+                device=embedding.device,
+                dtype=embedding.dtype,
+            )
+        return self.eval_contexts.to(embedding.dtype)
+
+    def forward(self, embedding, context=None):
+        """Class logits of each embedding.
+
+        Parameters
+        ----------
+        embedding : torch.Tensor of shape (n, in_features)
+            The embeddings.
+        context : torch.Tensor of shape (n, context_dim) or None
+            Per-sample context features, used only with ``context="data"``.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (n, n_classes)
+            Row ``i`` classified by the layer generated from its own context
+            (training, or data contexts); in evaluation with noise, the log of
+            the average probability over ``eval_contexts``.
+
+        Raises
+        ------
+        ValueError
+            If ``context="data"`` and ``context`` is None.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import HypernetHead
+        >>> head = HypernetHead(16, 3, context_dim=4, hidden=8, context="data")
+        >>> tuple(head(torch.randn(5, 16), torch.randn(5, 4)).shape)
+        (5, 3)
+        """
+        contexts = self.contexts(embedding, context)
+        if self.context == "noise" and not self.training:
+            return self.linear.forward_ensemble(embedding, contexts)
+        return self.linear(embedding, contexts)
+
+    def member_log_proba(self, embedding, context=None):
+        """Log-probabilities of every generated classifier, ``(n, m, n_classes)``.
+
+        In evaluation mode with noise contexts, ``m = n_eval_contexts``: one
+        column per evaluation context (the ensemble :meth:`forward` averages).
+        Otherwise ``m = 1``.
+
+        Parameters
+        ----------
+        embedding : torch.Tensor of shape (n, in_features)
+            The embeddings.
+        context : torch.Tensor of shape (n, context_dim) or None
+            Per-sample context features, used only with ``context="data"``.
+
+        Returns
+        -------
+        log_proba : torch.Tensor of shape (n, m, n_classes)
+            Log-softmax of each classifier's logits.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import HypernetHead
+        >>> head = HypernetHead(16, 2, context_dim=4, hidden=8, n_eval_contexts=6)
+        >>> tuple(head.eval().member_log_proba(torch.randn(3, 16)).shape)
+        (3, 6, 2)
+        """
+        contexts = self.contexts(embedding, context)
+        if self.context == "noise" and not self.training:
+            weight, bias = self.linear.generate(contexts)
+            logits = torch.einsum("ni,moi->nmo", embedding, weight) + bias[None]
+        else:
+            logits = self.linear(embedding, contexts)[:, None]
+        return torch.log_softmax(logits, dim=-1)
+
+
+class DenseHead(nn.Module):
+    """A plain linear classifier: the paper's ablation of the hypernetwork.
+
+    Same call signature as :class:`HypernetHead`; the context is ignored.
+
+    Parameters
+    ----------
+    in_features : int
+        Size of the embedding.
+    n_classes : int
+        Number of classes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skhyperdys.modules import DenseHead
+    >>> tuple(DenseHead(16, 2)(torch.randn(3, 16)).shape)
+    (3, 2)
+    """
+
+    def __init__(self, in_features, n_classes):
+        super().__init__()
+        self.linear = nn.Linear(in_features, n_classes)
+
+    def forward(self, embedding, context=None):
+        """Class logits ``embedding @ W.T + b``; ``context`` is ignored.
+
+        Parameters
+        ----------
+        embedding : torch.Tensor of shape (n, in_features)
+            The embeddings.
+        context : ignored
+            Accepted for the common head signature.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (n, n_classes)
+            Unnormalised class scores.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import DenseHead
+        >>> tuple(DenseHead(4, 3)(torch.zeros(2, 4), context=torch.ones(2, 9)).shape)
+        (2, 3)
+        """
+        return self.linear(embedding)
+
+
+class Embedder(nn.Module):
+    """A backbone trunk followed by the new embedding layer.
+
+    ``backbone`` maps images ``(m, 3, H, W)`` to features ``(m, n_features)``
+    (see :func:`skhyperdys.backbones.make_backbone`); ``embedding`` is a new
+    ``Linear(n_features, embed_dim)`` in the place of the backbone's own last
+    layer. Several images per sample (one per task) are embedded one by one
+    by the shared trunk.
+
+    Parameters
+    ----------
+    backbone : torch.nn.Module or None
+        The trunk; ``None`` when the input is its precomputed features (from
+        :class:`skhyperdys.BackboneFeatures`).
+    n_features : int
+        Width of the trunk's output.
+    embed_dim : int, default=768
+        Size of the embedding.
+    freeze_backbone : bool, default=False
+        Keep the trunk's parameters fixed and the trunk in evaluation mode
+        (no dropout), even while the module trains; its output then does not
+        change during training, so it can be computed once per fit.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from skhyperdys.modules import Embedder
+    >>> trunk = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())  # 3 features
+    >>> embedder = Embedder(trunk, n_features=3, embed_dim=8)
+    >>> tuple(embedder(images=torch.zeros(5, 2, 3, 16, 16)).shape)
+    (5, 2, 8)
+    """
+
+    def __init__(self, backbone, n_features, embed_dim=768, freeze_backbone=False):
+        super().__init__()
+        self.backbone = backbone
+        self.freeze_backbone = freeze_backbone
+        self.embedding = nn.Linear(n_features, embed_dim)
+        if backbone is not None and freeze_backbone:
+            backbone.requires_grad_(False)
 
     def train(self, mode=True):
-        """Set training (``mode=True``) or evaluation mode.
-
-        As :meth:`torch.nn.Module.train`, except that a frozen backbone
-        (``freeze_backbone=True``) always stays in evaluation mode.
+        """Set training or evaluation mode; a frozen trunk stays in evaluation.
 
         Parameters
         ----------
@@ -424,16 +626,16 @@ class HypernetModule(nn.Module):
 
         Returns
         -------
-        self : HypernetModule
+        self : Embedder
             The module itself.
 
         Examples
         --------
-        >>> from skhyperdys.modules import HypernetModule
-        >>> model = HypernetModule(n_classes=2, embed_dim=8, context_dim=4,
-        ...                        freeze_backbone=True).train()
-        >>> model.training, model.head.training, model.backbone.training
-        (True, True, False)
+        >>> from torch import nn
+        >>> from skhyperdys.modules import Embedder
+        >>> embedder = Embedder(nn.Flatten(), 4, 2, freeze_backbone=True).train()
+        >>> embedder.training, embedder.backbone.training
+        (True, False)
         """
         super().train(mode)
         if self.freeze_backbone and self.backbone is not None:
@@ -441,132 +643,175 @@ class HypernetModule(nn.Module):
         return self
 
     def backbone_features(self, images):
-        """The backbone's 4096-d features of ``(n, [T,] 3, H, W)`` images.
+        """The trunk's features of images ``(n, [n_tasks,] 3, H, W)``.
 
         Parameters
         ----------
         images : torch.Tensor of shape (n, 3, H, W) or (n, n_tasks, 3, H, W)
-            Feature images, H and W at least 63.
+            Feature images (float16 ones are computed in float32).
 
         Returns
         -------
-        features : torch.Tensor of shape (n, 4096) or (n, n_tasks, 4096)
-            AlexNet's penultimate-layer output of each image.
+        features : torch.Tensor of shape (n, [n_tasks,] n_features)
+            The trunk's output for each image.
+
+        Raises
+        ------
+        ValueError
+            If the embedder has no backbone.
 
         Examples
         --------
         >>> import torch
-        >>> from skhyperdys.modules import HypernetModule
-        >>> model = HypernetModule(n_classes=2, embed_dim=8, context_dim=4).eval()
-        >>> tuple(model.backbone_features(torch.zeros(2, 3, 64, 64)).shape)
-        (2, 4096)
+        >>> from torch import nn
+        >>> from skhyperdys.modules import Embedder
+        >>> embedder = Embedder(nn.Flatten(), n_features=12, embed_dim=2)
+        >>> tuple(embedder.backbone_features(torch.zeros(4, 3, 2, 2)).shape)
+        (4, 12)
         """
-        images = images.float()  # float16 images are computed in float32
+        if self.backbone is None:
+            raise ValueError("this model has no backbone: pass its features.")
+        images = images.float()
         if images.ndim == 4:
             return self.backbone(images)
         n, n_tasks = images.shape[:2]
         return self.backbone(images.flatten(0, 1)).view(n, n_tasks, -1)
 
-    def embed(self, images=None, features=None):
-        """Embeddings ``(n, embed_dim or n_tasks * embed_dim)``.
-
-        From images ``(n, 3, H, W)`` or ``(n, T, 3, H, W)``, or from their
-        precomputed :meth:`backbone_features` (a frozen backbone's features
-        need computing only once per fit).
+    def forward(self, images=None, features=None):
+        """Embeddings of images, or of their precomputed backbone features.
 
         Parameters
         ----------
         images : torch.Tensor of shape (n, [n_tasks,] 3, H, W) or None
             Feature images; ignored if ``features`` is given.
         features : torch.Tensor of shape (n, [n_tasks,] n_features) or None
-            Precomputed backbone features of the images.
+            Precomputed :meth:`backbone_features`.
 
         Returns
         -------
-        embedding : torch.Tensor of shape (n, embed_dim) or (n, n_tasks * embed_dim)
-            The embedding of each sample, after fusion of its tasks if there
-            are several (``n_tasks * embed_dim`` with ``fusion="concat"``).
+        embedding : torch.Tensor of shape (n, [n_tasks,] embed_dim)
+            One embedding per image.
 
         Raises
         ------
         ValueError
-            If ``features`` is None and the module has no backbone.
+            If ``features`` is None and the embedder has no backbone.
 
         Examples
         --------
         >>> import torch
-        >>> from skhyperdys.modules import HypernetModule
-        >>> model = HypernetModule(n_classes=2, embed_dim=8, context_dim=4,
-        ...                        backbone=False, n_features=16)
-        >>> tuple(model.embed(features=torch.randn(5, 16)).shape)
+        >>> from skhyperdys.modules import Embedder
+        >>> embedder = Embedder(None, n_features=16, embed_dim=8)
+        >>> tuple(embedder(features=torch.randn(5, 16)).shape)
         (5, 8)
         """
         if features is None:
-            if self.backbone is None:
-                raise ValueError("this module has no backbone: pass features.")
             features = self.backbone_features(images)
-        embedding = self.embedding(features)
-        return embedding if embedding.ndim == 2 else self.fusion(embedding)
+        return self.embedding(features.to(self.embedding.weight.dtype))
 
-    def forward(self, images=None, context=None, features=None):
-        """Class logits for ``images`` (or their backbone ``features``).
 
-        In training mode, with a noise context, each sample gets a fresh
-        context; in evaluation mode the output is the log of the average
-        probability over the fixed ``eval_contexts`` (so its softmax is that
-        probability).
+class HypernetModule(nn.Module):
+    """The whole model: ``head(fusion(embedder(x)), context)``.
+
+    :class:`skhyperdys.HypernetClassifier` builds the parts from its
+    parameters and passes them here; pass ``module=`` a class of your own
+    with the same constructor to change how they are composed.
+
+    Parameters
+    ----------
+    embedder : torch.nn.Module
+        Maps ``images=`` (or ``features=``) to ``(n, [n_tasks,] embed_dim)``,
+        e.g. :class:`Embedder`.
+    head : torch.nn.Module
+        Maps ``(embedding, context)`` to class logits, e.g.
+        :class:`HypernetHead` or :class:`DenseHead`.
+    fusion : torch.nn.Module or None, default=None
+        Maps ``(n, n_tasks, embed_dim)`` to ``(n, d)`` when a sample holds
+        several images, e.g. :class:`GatedMultimodalUnit`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skhyperdys.modules import Embedder, HypernetHead, HypernetModule
+    >>> model = HypernetModule(
+    ...     Embedder(None, n_features=16, embed_dim=8),
+    ...     HypernetHead(8, 3, context_dim=4, hidden=8),
+    ... ).eval()
+    >>> tuple(model(features=torch.randn(5, 16)).shape)
+    (5, 3)
+    """
+
+    def __init__(self, embedder, head, fusion=None):
+        super().__init__()
+        self.embedder = embedder
+        self.fusion = fusion
+        self.head = head
+
+    def embed(self, images=None, features=None):
+        """The embedding each sample is classified from (after fusion).
 
         Parameters
         ----------
         images : torch.Tensor of shape (n, [n_tasks,] 3, H, W) or None
             Feature images; ignored if ``features`` is given.
-        context : torch.Tensor of shape (n, context_dim) or None
-            Per-sample context features, used only with ``context="data"``
-            (and ``head="hyper"``).
         features : torch.Tensor of shape (n, [n_tasks,] n_features) or None
-            Precomputed backbone features of the images.
+            Precomputed backbone features.
+
+        Returns
+        -------
+        embedding : torch.Tensor of shape (n, d)
+            ``d`` is ``embed_dim``, or ``fusion.out_features`` for several
+            tasks.
+
+        Raises
+        ------
+        ValueError
+            If a sample holds several embeddings and the model has no fusion.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import (ConcatFusion, DenseHead, Embedder,
+        ...                                 HypernetModule)
+        >>> model = HypernetModule(Embedder(None, 16, 8), DenseHead(16, 2),
+        ...                        fusion=ConcatFusion(2, 8))
+        >>> tuple(model.embed(features=torch.randn(5, 2, 16)).shape)
+        (5, 16)
+        """
+        embedding = self.embedder(images=images, features=features)
+        if embedding.ndim == 3:
+            if self.fusion is None:
+                raise ValueError(
+                    "the input holds several images per sample but the model "
+                    "has no fusion module."
+                )
+            embedding = self.fusion(embedding)
+        return embedding
+
+    def forward(self, images=None, features=None, context=None):
+        """Class logits of each sample.
+
+        Parameters
+        ----------
+        images : torch.Tensor of shape (n, [n_tasks,] 3, H, W) or None
+            Feature images; ignored if ``features`` is given.
+        features : torch.Tensor of shape (n, [n_tasks,] n_features) or None
+            Precomputed backbone features.
+        context : torch.Tensor of shape (n, k) or None
+            Per-sample context features, for a data-conditioned head.
 
         Returns
         -------
         logits : torch.Tensor of shape (n, n_classes)
-            Unnormalised class scores.
-
-        Raises
-        ------
-        ValueError
-            If ``context="data"`` and ``context`` is None, or if ``features``
-            is None and the module has no backbone.
+            The head's output (for :class:`HypernetHead` in evaluation mode,
+            log-probabilities of the ensemble).
 
         Examples
         --------
         >>> import torch
-        >>> from skhyperdys.modules import HypernetModule
-        >>> model = HypernetModule(n_classes=3, embed_dim=8, context_dim=4,
-        ...                        backbone=False, n_features=16).eval()
+        >>> from skhyperdys.modules import DenseHead, Embedder, HypernetModule
+        >>> model = HypernetModule(Embedder(None, 16, 8), DenseHead(8, 2))
         >>> tuple(model(features=torch.randn(5, 16)).shape)
-        (5, 3)
-
-        With ``context="data"`` each sample brings its own context:
-
-        >>> model = HypernetModule(n_classes=2, embed_dim=8, context_dim=4,
-        ...                        context="data", backbone=False, n_features=16)
-        >>> tuple(model(features=torch.randn(5, 16), context=torch.randn(5, 4)).shape)
         (5, 2)
         """
-        embedding = self.embed(images, features)
-        if self.head_type == "dense":
-            return self.head(embedding)
-        if self.context == "data":
-            if context is None:
-                raise ValueError("context='data' needs a context for every sample.")
-            context = (context - self.context_mean) / self.context_std
-            return self.head(embedding, context.to(embedding.dtype))
-        if self.training:
-            noise = torch.randn(
-                len(embedding),
-                self.context_dim,
-                device=embedding.device,
-                dtype=embedding.dtype,
-            )
-            return self.head(embedding, noise)
-        return self.head.forward_ensemble(embedding, self.eval_contexts)
+        return self.head(self.embed(images, features), context)

@@ -19,7 +19,7 @@ from ._validation import (
     check_waveforms,
     read_waveform,
 )
-from .backbones import alexnet_backbone
+from .backbones import make_backbone
 from .features import (
     FEATURES,
     SCALINGS,
@@ -799,10 +799,11 @@ class ImagesAndContext(TransformerMixin, BaseEstimator):
 
 
 class BackboneFeatures(TransformerMixin, BaseEstimator):
-    """Features of a fixed (pretrained) AlexNet, for reuse across many fits.
+    """Features of a fixed (pretrained) backbone, for reuse across many fits.
 
-    Runs feature images through AlexNet up to its 4096-d penultimate layer,
-    in evaluation mode, and returns ``{"features": (n, [n_tasks,] 4096)}``:
+    Runs feature images through the backbone up to its last layer (AlexNet:
+    its 4096-d penultimate layer), in evaluation mode, and returns
+    ``{"features": (n, [n_tasks,] n_features)}``:
     the input of a :class:`HypernetClassifier` that trains only the new
     embedding layer and the head. Equivalent to ``freeze_backbone=True``,
     but as a pipeline step, so that ``Pipeline(memory=...)`` caches the
@@ -821,6 +822,9 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
     ----------
     weights : "imagenet", None, str or os.PathLike, default="imagenet"
         As in :class:`HypernetClassifier`.
+    backbone : str or torch.nn.Module, default="alexnet"
+        As in :class:`HypernetClassifier`: a torchvision classification model
+        name or a module of your own.
     batch_size : int, default=32
         Images per forward pass.
     device : str, default="cpu"
@@ -832,6 +836,8 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
     ----------
     backbone_ : torch.nn.Module
         The frozen network, built by :meth:`fit`.
+    n_features_ : int
+        Width of its features (4096 for AlexNet).
 
     Examples
     --------
@@ -844,9 +850,16 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
     """
 
     def __init__(
-        self, weights="imagenet", *, batch_size=32, device="cpu", random_state=None
+        self,
+        weights="imagenet",
+        *,
+        backbone="alexnet",
+        batch_size=32,
+        device="cpu",
+        random_state=None,
     ):
         self.weights = weights
+        self.backbone = backbone
         self.batch_size = batch_size
         self.device = device
         self.random_state = random_state
@@ -871,7 +884,7 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
         ValueError
             If ``batch_size`` is not a positive integer, the images are not of
             shape ``(n, [n_tasks,] 3, H, W)`` with H, W >= 63 and finite
-            values, or the weights do not fit AlexNet.
+            values, the backbone is unknown, or the weights do not fit it.
         TypeError
             If the images are not numeric.
         KeyError
@@ -896,8 +909,7 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            net = alexnet_backbone(embed_dim=1, weights=self.weights)
-        net.classifier[-1] = torch.nn.Identity()
+            net, self.n_features_, _ = make_backbone(self.backbone, self.weights)
         self.backbone_ = net.requires_grad_(False).eval().to(self.device)
         return self
 
@@ -912,7 +924,7 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
         Returns
         -------
         out : dict
-            ``{"features": ndarray (n, [n_tasks,] 4096)}``, float32, plus
+            ``{"features": ndarray (n, [n_tasks,] n_features)}``, float32, plus
             ``"context"`` if X had one.
 
         Raises

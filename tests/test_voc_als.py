@@ -1,5 +1,7 @@
 """The VOC-ALS loader, on a VOC-ALS-shaped tree built here (real .xlsx, wav files)."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,7 +22,7 @@ def test_default_is_pa_dysarthria_with_paths(voc):
     assert ds.data == [str(voc / "rhythmPA" / f"{i}_rhythmPA.wav") for i in ids]
     # speech < 4 is dysarthria; controls and PZ001 (4) are not
     np.testing.assert_array_equal(ds.target, [0, 0, 0, 1, 1, 1])
-    assert ds.target_names == ["no dysarthria", "dysarthria"]
+    assert list(ds.target_names) == ["no dysarthria", "dysarthria"]
     assert ds.sr == 8000 and "Scientific Data" in ds.DESCR
     assert list(ds.frame["ID"]) == ids
     assert ds.frame["Meanf0_A"].iloc[0] == 120.5
@@ -28,10 +30,34 @@ def test_default_is_pa_dysarthria_with_paths(voc):
 
 @pytest.mark.parametrize(
     "target, expected",
-    [("als", [0, 0, 1, 1, 1, 1]), ("severity", [4, 4, 4, 3, 1, 2])],
+    # severity: the speech item (controls 4, PZ001-PZ005: 4 3 1 2) minus 1
+    [("als", [0, 0, 1, 1, 1, 1]), ("severity", [3, 3, 3, 2, 0, 1])],
 )
 def test_targets(voc, target, expected):
     np.testing.assert_array_equal(load_voc_als(voc, target=target).target, expected)
+
+
+@pytest.mark.parametrize(
+    "target, names, expected",
+    [
+        (
+            "dysarthria",
+            ["no dysarthria", "dysarthria"],
+            ["no dysarthria"] * 3 + ["dysarthria"] * 3,
+        ),
+        ("als", ["HC", "ALS"], ["HC", "HC", "ALS", "ALS", "ALS", "ALS"]),
+        # the speech item of each subject; controls count as 4
+        ("severity", ["1", "2", "3", "4"], ["4", "4", "4", "3", "1", "2"]),
+    ],
+)
+def test_target_names_index_by_target(voc, target, names, expected):
+    """The scikit-learn idiom ``target_names[target]`` names each row's label."""
+    ds = load_voc_als(voc, target=target)
+    assert isinstance(ds.target_names, np.ndarray)
+    assert ds.target_names.tolist() == names
+    assert ds.target.dtype.kind == "i"
+    assert ds.target.min() >= 0 and ds.target.max() < len(ds.target_names)
+    assert ds.target_names[ds.target].tolist() == expected
 
 
 @pytest.mark.parametrize("task", ["ta", "TA", "rhythmTA"])
@@ -41,6 +67,7 @@ def test_task_names(voc, task):
 
 def test_load_audio(voc):
     ds = load_voc_als(voc, task="a", load_audio=True)
+    assert len(ds.data) == len(SUBJECTS)
     assert all(isinstance(y, np.ndarray) and y.shape == (SR // 2,) for y in ds.data)
 
 
@@ -49,10 +76,26 @@ def test_multi_task_wide_and_long(voc):
     assert wide.data.shape == (6, 2) and wide.tasks == ["rhythmPA", "rhythmTA"]
     assert wide.data[3, 1].endswith("PZ002_rhythmTA.wav")
     long = load_voc_als(voc, task=["pa", "ta"], layout="long")
-    assert len(long.data) == 12 and list(long.tasks[:1]) == ["rhythmPA"]
-    assert long.data[6].endswith("CT001_rhythmTA.wav")
-    np.testing.assert_array_equal(long.target[:6], long.target[6:])
-    np.testing.assert_array_equal(long.groups[:6], long.groups[6:])
+    assert len(long.data) == 12 and list(long.tasks[:2]) == ["rhythmPA", "rhythmTA"]
+    assert long.data[1].endswith("CT001_rhythmTA.wav")
+    np.testing.assert_array_equal(long.target[::2], long.target[1::2])
+    np.testing.assert_array_equal(long.groups[::2], long.groups[1::2])
+
+
+def test_long_layout_is_sorted_by_subject_then_task_order(voc):
+    """Each subject's rows together, subjects by ID, tasks in the order asked."""
+    (voc / "rhythmTA" / "PZ002_rhythmTA.wav").unlink()
+    with pytest.warns(UserWarning, match=r"rhythmTA: subjects without a recording"):
+        long = load_voc_als(voc, task=["ta", "a", "pa"], layout="long")
+    expected = [
+        (sid, folder)
+        for sid, _, _ in SUBJECTS
+        for folder in ("rhythmTA", "phonationA", "rhythmPA")
+        if (sid, folder) != ("PZ002", "rhythmTA")
+    ]
+    assert list(zip(long.groups, long.tasks, strict=True)) == expected
+    assert long.data == [str(voc / f / f"{sid}_{f}.wav") for sid, f in expected]
+    assert list(long.frame["ID"]) == [sid for sid, _ in expected]
 
 
 def test_missing_recording_warns_and_drops_subject(voc):
@@ -94,10 +137,14 @@ def test_patient_without_speech_score(voc):
     rows = SUBJECTS + [("PZ007", "ALS", "-")]
     write_voc_als_metadata(voc / "VOC-ALS.xlsx", rows)
     write_wav(voc / "rhythmPA" / "PZ007_rhythmPA.wav")
-    with pytest.warns(UserWarning, match="ALSFRS-R_SpeechSubscore.*PZ007"):
+    with pytest.warns(UserWarning, match="ALSFRS-R_SpeechSubscore.*PZ007") as record:
         ds = load_voc_als(voc, target="dysarthria")
     assert "PZ007" not in ds.groups
-    assert "PZ007" in load_voc_als(voc, target="als").groups  # no warning needed
+    # PZ007 is in the spreadsheet: its recording must not be called metadata-less
+    assert len(record) == 1 and "without metadata" not in str(record[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing is left out for target="als"
+        assert "PZ007" in load_voc_als(voc, target="als").groups
 
 
 @pytest.mark.parametrize(
@@ -133,3 +180,100 @@ def test_duplicate_ids(voc):
     write_voc_als_metadata(voc / "VOC-ALS.xlsx", SUBJECTS + [("PZ001", "ALS", 4)])
     with pytest.raises(ValueError, match=r"more than once: \['PZ001'\]"):
         load_voc_als(voc)
+
+
+# --- labels follow subject IDs when a subject in the middle is left out -----------
+
+# Not in ID order, classes interleaved, so that labels taken by position (in the
+# sheet or in ID order) differ from the right ones once CT002 (or, for the
+# speech-score targets, PZ002) drops out.
+SHEET = [  # ID, Category, ALSFRS-R speech subscore
+    ("PZ003", "ALS", 2),
+    ("CT001", "HC", "-"),
+    ("PZ001", "ALS", 4),
+    ("CT002", "HC", None),
+    ("PZ002", "ALS", 1),
+    ("PZ005", "ALS", 3),
+    ("CT003", "HC", "-"),
+    ("PZ004", "ALS", 4),
+]
+
+
+def expected_label(row, target):
+    """The label of one spreadsheet row, derived here from the loader's docs."""
+    _, category, speech = row
+    item = speech if category == "ALS" else 4  # controls speak normally
+    return {
+        "dysarthria": int(item < 4),
+        "als": int(category == "ALS"),
+        "severity": item - 1,  # codes 0..3 for the items 1..4
+    }[target]
+
+
+def check_rows_follow_ids(ds, root, target, sheet):
+    own = {row[0]: row for row in sheet}
+    assert len(ds.groups) == len(ds.target) == len(ds.frame)
+    for k, sid in enumerate(ds.groups):
+        assert ds.target[k] == expected_label(own[sid], target), sid
+        assert ds.frame["ID"].iloc[k] == sid
+    # the rows' recordings are the subjects' own
+    if isinstance(ds.data, np.ndarray):  # wide: one column per task
+        for (k, c), path in np.ndenumerate(ds.data):
+            assert path == str(root / ds.tasks[c] / f"{ds.groups[k]}_{ds.tasks[c]}.wav")
+    else:
+        tasks = ds.tasks if len(ds.tasks) == len(ds.data) else ds.tasks * len(ds.data)
+        for path, sid, folder in zip(ds.data, ds.groups, tasks, strict=True):
+            assert path == str(root / folder / f"{sid}_{folder}.wav")
+
+
+@pytest.fixture
+def sheet_tree(tmp_path):
+    root = tmp_path / "VOC-ALS"
+    root.mkdir()
+    write_voc_als_metadata(root / "VOC-ALS.xlsx", SHEET)
+    for folder in ("rhythmPA", "rhythmTA"):
+        (root / folder).mkdir()
+        for k, (sid, _, _) in enumerate(SHEET):
+            write_wav(root / folder / f"{sid}_{folder}.wav", seconds=0.1, seed=k)
+    return root
+
+
+LAYOUTS = [
+    ("pa", "wide"),  # one task
+    (["pa", "ta"], "wide"),
+    (["pa", "ta"], "long"),
+]
+
+
+@pytest.mark.parametrize("task, layout", LAYOUTS)
+@pytest.mark.parametrize("target", ["dysarthria", "als", "severity"])
+def test_labels_follow_ids_when_a_middle_recording_is_missing(
+    sheet_tree, target, task, layout
+):
+    (sheet_tree / "rhythmPA" / "CT002_rhythmPA.wav").unlink()
+    with pytest.warns(UserWarning, match=r"without a recording: \['CT002'\]"):
+        ds = load_voc_als(sheet_tree, task=task, target=target, layout=layout)
+    ids = sorted(row[0] for row in SHEET)
+    if layout == "long":  # CT002 keeps its /ta/ row
+        rows = [
+            (i, f) for i in ids for f in ("rhythmPA", "rhythmTA")
+        ]
+        rows.remove(("CT002", "rhythmPA"))
+        assert list(zip(ds.groups, ds.tasks, strict=True)) == rows
+    else:
+        assert list(ds.groups) == [i for i in ids if i != "CT002"]
+    check_rows_follow_ids(ds, sheet_tree, target, SHEET)
+
+
+@pytest.mark.parametrize("task, layout", LAYOUTS)
+@pytest.mark.parametrize("target", ["dysarthria", "severity"])
+def test_labels_follow_ids_when_a_middle_score_is_unusable(
+    sheet_tree, target, task, layout
+):
+    sheet = [(s, c, "n/a") if s == "PZ002" else (s, c, v) for s, c, v in SHEET]
+    write_voc_als_metadata(sheet_tree / "VOC-ALS.xlsx", sheet)
+    with pytest.warns(UserWarning, match=r"SpeechSubscore.*: PZ002$"):
+        ds = load_voc_als(sheet_tree, task=task, target=target, layout=layout)
+    assert "PZ002" not in ds.groups
+    assert len(set(ds.groups)) == len(SHEET) - 1
+    check_rows_follow_ids(ds, sheet_tree, target, sheet)

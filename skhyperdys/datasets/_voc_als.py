@@ -76,7 +76,10 @@ def load_voc_als(
         with impaired speech), else 0 (patients with normal speech and all
         controls). ``"als"``: 1 for ALS, 0 for healthy controls (column
         ``Category``). ``"severity"``: the speech item, 1 (severe) to 4
-        (normal), controls counted as 4.
+        (normal), controls counted as 4, coded 0 to 3 as scikit-learn
+        datasets code their classes: ``target`` is the speech item minus 1
+        and ``target_names`` is ``["1", "2", "3", "4"]``, so
+        ``target_names[target]`` is the item (``target + 1`` its value).
 
         The paper (Ilias & Askounis, 2025) does not name its label column. Its
         title and framing ("recognition of dysarthria"), its binary classifier
@@ -93,7 +96,9 @@ def load_voc_als(
         Only for several tasks. ``"wide"``: one row per subject, one column
         per task (``data`` has shape ``(n_subjects, n_tasks)``; the input of
         fusion models). ``"long"``: one row per recording, subjects repeated
-        (``groups`` keeps them apart in cross-validation).
+        (``groups`` keeps them apart in cross-validation); rows sorted by
+        subject ID, each subject's recordings together in the order of
+        ``task``.
     on_missing : {"warn", "raise"}, default="warn"
         What to do with subjects that lack a recording of a requested task,
         recordings whose ID is not in the metadata, unreadable audio files, and
@@ -109,12 +114,14 @@ def load_voc_als(
         Dictionary-like object with attributes:
 
         data : list, or object ndarray of shape (n_subjects, n_tasks)
-            Paths (or waveforms, ``load_audio=True``), sorted by subject ID:
+            Paths (or waveforms, ``load_audio=True``), sorted by subject ID
+            (then by task, in the order of ``task``, for ``layout="long"``):
             a list, one item per row, for one task or ``layout="long"``; a
             table, one column per task, for several tasks and
             ``layout="wide"``.
         target : ndarray of int of shape (n_rows,)
-            The label of each row, as chosen by ``target``.
+            The label of each row, as chosen by ``target``: a class code from
+            0 to ``len(target_names) - 1``.
         groups : ndarray of str of shape (n_rows,)
             Subject IDs; split by them.
         tasks : list of str, or ndarray of str of shape (n_rows,)
@@ -122,8 +129,10 @@ def load_voc_als(
             ``layout="wide"``), or the task of each row (``layout="long"``).
         frame : pandas.DataFrame
             The metadata row of each row of ``data``.
-        target_names : list of str
-            Names of the target's values, in increasing order.
+        target_names : ndarray of str of shape (n_classes,)
+            The name of each class code: ``target_names[target]`` names the
+            label of every row. ``["no dysarthria", "dysarthria"]``,
+            ``["HC", "ALS"]`` or ``["1", "2", "3", "4"]`` (the speech item).
         sr : int
             Sample rate of the waveforms (``load_audio=True``).
         DESCR : str
@@ -167,6 +176,11 @@ def load_voc_als(
     >>> ds = load_voc_als(root, task="pa")
     >>> ds.groups.tolist(), ds.target.tolist()
     (['CT001', 'PZ001', 'PZ002'], [0, 0, 1])
+    >>> ds.target_names[ds.target].tolist()
+    ['no dysarthria', 'no dysarthria', 'dysarthria']
+    >>> severity = load_voc_als(root, task="pa", target="severity")
+    >>> severity.target.tolist(), severity.target_names[severity.target].tolist()
+    ([3, 3, 1], ['4', '4', '2'])
     >>> os.path.basename(ds.data[0])
     'CT001_rhythmPA.wav'
     """
@@ -188,11 +202,16 @@ def load_voc_als(
         problems.append(
             f"no usable {_SPEECH} for target={target!r}: {', '.join(unlabeled)}"
         )
+    known = set(frame["ID"])
     frame = frame[frame["ID"].isin(labels.index)]
 
     files = {}
     for folder in folders:
-        files[folder], unknown, unreadable = _scan_folder(root / folder, folder, frame)
+        # every metadata ID counts as known, so that the recordings of a patient
+        # left out for a missing score are not reported as lacking metadata
+        files[folder], unknown, unreadable = _scan_folder(
+            root / folder, folder, known
+        )
         if unknown:
             problems.append(f"{folder}: recordings without metadata: {unknown}")
         if unreadable:
@@ -230,7 +249,7 @@ def load_voc_als(
             data = table
         task_info = list(folders)
     else:
-        rows = [(i, f) for f in folders for i in ids if i in files[f]]
+        rows = [(i, f) for i in ids for f in folders if i in files[f]]
         data = [read(files[f][i]) for i, f in rows]
         task_info = np.asarray([f for _, f in rows])
     groups = np.asarray([i for i, _ in rows])
@@ -240,7 +259,7 @@ def load_voc_als(
         groups=groups,
         tasks=task_info,
         frame=frame.loc[groups].reset_index(drop=True),
-        target_names=_TARGET_NAMES[target],
+        target_names=np.asarray(_TARGET_NAMES[target]),
         sr=sr,
         DESCR=DESCR,
     )
@@ -357,16 +376,16 @@ def _make_target(frame, target):
     unlabeled = frame["ID"][~usable].tolist()
     speech = speech[usable].astype(int)
     ids = frame["ID"][usable]
-    values = (speech < 4).astype(int) if target == "dysarthria" else speech
+    # class codes 0..n_classes-1, indexing _TARGET_NAMES[target]
+    values = (speech < 4).astype(int) if target == "dysarthria" else speech - 1
     return pd.Series(values, index=ids), unlabeled
 
 
-def _scan_folder(folder, name, frame):
-    """Map ID -> path for ``<ID>_<name>.wav`` files in ``folder``."""
+def _scan_folder(folder, name, known):
+    """Map ID -> path for ``<ID>_<name>.wav`` files in ``folder`` (IDs in ``known``)."""
     if not folder.is_dir():
         raise FileNotFoundError(f"VOC-ALS task folder not found: {str(folder)!r}")
     pattern = re.compile(rf"^(?P<id>.+)_{re.escape(name)}\.wav$", re.IGNORECASE)
-    known = set(frame["ID"])
     found, unknown, unreadable = {}, [], []
     for entry in sorted(os.listdir(folder)):
         match = pattern.match(entry)
