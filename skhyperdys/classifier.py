@@ -284,6 +284,15 @@ class HypernetClassifier(NeuralNetClassifier):
         self.class_weight = class_weight
         self.random_state = random_state
 
+    def __setattr__(self, name, value):
+        # A backbone module of the user's is a parameter, copied at each fit,
+        # not a component of the net; skorch would refuse a module set
+        # outside its initialize_* methods (e.g. by set_params or clone).
+        if name == "backbone":
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
     def _get_param_names(self):
         # skorch treats every attribute without a trailing underscore as a
         # parameter; keep its private bookkeeping out of get_params and repr.
@@ -839,7 +848,8 @@ class HypernetClassifier(NeuralNetClassifier):
         >>> clf.fit(X, ["HC", "ALS"] * 4).predict(X).shape
         (8,)
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        codes = self.predict_proba(X).argmax(axis=1)
+        return self.classes_[codes]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

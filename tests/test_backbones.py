@@ -1,65 +1,192 @@
 import time
 import urllib.error
 
+import numpy as np
 import pytest
 import torch
+import torchvision
+from conftest import small_classifier
+from torch import nn
 from torchvision.models import AlexNet_Weights, alexnet
 
-from skhyperdys.backbones import alexnet_backbone, load_alexnet_state_dict
+from skhyperdys import BackboneFeatures
+from skhyperdys.backbones import (
+    BACKBONES,
+    load_state_dict_file,
+    make_backbone,
+    torchvision_backbones,
+)
+
+# Output width of each tested model once its ImageNet classifier is removed.
+WIDTHS = {
+    "alexnet": 4096,
+    "vgg16": 4096,
+    "resnet18": 512,
+    "resnet50": 2048,
+    "efficientnet_b0": 1280,
+    "mobilenet_v3_large": 1280,
+    "convnext_tiny": 768,
+}
 
 
-def test_random_backbone_outputs_embedding():
-    net = alexnet_backbone(embed_dim=24).eval()
-    assert net(torch.zeros(2, 3, 63, 63)).shape == (2, 24)
+@pytest.mark.parametrize("name", BACKBONES)
+def test_every_tested_backbone_loses_its_last_layer(name):
+    trunk, n_features, last = make_backbone(name)
+    assert n_features == WIDTHS[name] and last == {}
+    with torch.no_grad():
+        out = trunk.eval()(torch.zeros(1, 3, 64, 64))
+    assert out.shape == (1, WIDTHS[name])
+    # the ImageNet classifier (1000 outputs) is gone
+    assert not any(
+        isinstance(m, nn.Linear) and m.out_features == 1000 for m in trunk.modules()
+    )
+
+
+def test_unknown_and_unsupported_names():
+    with pytest.raises(ValueError, match="not a torchvision classification model"):
+        make_backbone("resnet19")
+    with pytest.raises(ValueError, match="not a torchvision classification model"):
+        make_backbone("googlenet")  # auxiliary outputs while training
+    with pytest.raises(TypeError, match="backbone must be"):
+        make_backbone(3)
+    assert set(BACKBONES) <= set(torchvision_backbones())
+
+
+def test_own_module_is_copied_and_its_width_inferred():
+    mine = nn.Sequential(nn.Conv2d(3, 5, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    trunk, n_features, _ = make_backbone(mine)
+    assert n_features == 5 and trunk is not mine
+    with_width = nn.Sequential(nn.Flatten(), nn.LazyLinear(7))
+    with_width.out_features = 7
+    assert make_backbone(with_width)[1] == 7
+    with pytest.raises(ValueError, match=r"map images \(n, 3, H, W\) to features"):
+        make_backbone(nn.Conv2d(3, 4, 3))  # 4-D output
+    with pytest.raises(ValueError, match="needs a torchvision model name"):
+        make_backbone(mine, weights="imagenet")
 
 
 def test_loads_imagenet_layout_state_dict_from_file(tmp_path):
     reference = alexnet()
     path = tmp_path / "alexnet.pth"
     torch.save(reference.state_dict(), path)
-    net = alexnet_backbone(embed_dim=768, weights=path)
-    torch.testing.assert_close(net.features[0].weight, reference.features[0].weight)
-    torch.testing.assert_close(net.classifier[4].weight, reference.classifier[4].weight)
-    assert net.classifier[6].weight.shape == (768, 4096)
+    trunk, _, last = make_backbone("alexnet", weights=path)
+    torch.testing.assert_close(trunk.features[0].weight, reference.features[0].weight)
+    torch.testing.assert_close(
+        trunk.classifier[4].weight, reference.classifier[4].weight
+    )
+    torch.testing.assert_close(last["weight"], reference.classifier[6].weight)
 
 
-def test_loads_own_embedding_layer_when_shapes_match(tmp_path):
-    saved = alexnet_backbone(embed_dim=32)
+def test_resnet_weights_from_file(tmp_path):
+    reference = torchvision.models.resnet18()
+    path = tmp_path / "resnet18.pth"
+    torch.save(reference.state_dict(), path)
+    trunk, _, last = make_backbone("resnet18", weights=path)
+    torch.testing.assert_close(
+        trunk.layer4[1].conv2.weight, reference.layer4[1].conv2.weight
+    )
+    assert last["weight"].shape == (1000, 512)
+
+
+def test_classifier_restores_its_own_embedding_layer_from_a_file(tmp_path):
+    X = np.random.default_rng(0).standard_normal((8, 3, 64, 64)).astype(np.float32)
+    clf = small_classifier(max_epochs=1).fit(X, [0, 1] * 4)
+    backbone = clf.module_.embedder.backbone.state_dict()
+    # an AlexNet state_dict whose last layer is this model's embedding layer
+    layer = clf.module_.embedder.embedding.state_dict()
+    backbone.update({f"classifier.6.{k}": v for k, v in layer.items()})
     path = tmp_path / "backbone.pt"
-    torch.save(saved.state_dict(), path)
-    net = alexnet_backbone(embed_dim=32, weights=str(path))
-    torch.testing.assert_close(net.classifier[6].weight, saved.classifier[6].weight)
+    torch.save(backbone, path)
+    net = small_classifier(weights=path, classes=[0, 1])
+    net.initialize()
+    torch.testing.assert_close(
+        net.module_.embedder.embedding.weight, clf.module_.embedder.embedding.weight
+    )
 
 
 def test_bad_weight_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="weights file not found"):
-        load_alexnet_state_dict(tmp_path / "missing.pt")
+        load_state_dict_file(tmp_path / "missing.pt")
     junk = tmp_path / "junk.pt"
     junk.write_text("junk")
     with pytest.raises(ValueError, match="could not load"):
-        load_alexnet_state_dict(junk)
+        load_state_dict_file(junk)
     other = tmp_path / "other.pt"
     torch.save(torch.nn.Linear(2, 2).state_dict(), other)
-    with pytest.raises(ValueError, match="do not fit torchvision's AlexNet"):
-        alexnet_backbone(weights=other)
+    with pytest.raises(ValueError, match="do not fit torchvision's alexnet"):
+        make_backbone("alexnet", weights=other)
+    with pytest.raises(ValueError, match="do not fit torchvision's resnet18"):
+        make_backbone("resnet18", weights=_saved(alexnet(), tmp_path / "a.pt"))
     not_a_dict = tmp_path / "list.pt"
     torch.save([torch.zeros(1)], not_a_dict)
     with pytest.raises(ValueError, match="does not hold a state_dict"):
-        load_alexnet_state_dict(not_a_dict)
+        load_state_dict_file(not_a_dict)
 
 
-def test_imagenet_without_network_says_how_to_proceed(monkeypatch):
+def _saved(model, path):
+    torch.save(model.state_dict(), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, url",
+    [
+        ("alexnet", AlexNet_Weights.IMAGENET1K_V1.url),
+        ("resnet18", torchvision.models.ResNet18_Weights.DEFAULT.url),
+    ],
+)
+def test_imagenet_without_network_says_how_to_proceed(monkeypatch, name, url):
     def offline(*args, **kwargs):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
-    monkeypatch.setattr(
-        AlexNet_Weights.IMAGENET1K_V1.__class__, "get_state_dict", offline
-    )
+    weights = torchvision.models.get_model_weights(name).DEFAULT
+    monkeypatch.setattr(type(weights), "get_state_dict", offline)
     start = time.perf_counter()
     with pytest.raises(RuntimeError) as info:
-        alexnet_backbone(weights="imagenet")
+        make_backbone(name, weights="imagenet")
     assert time.perf_counter() - start < 5
     message = str(info.value)
-    assert "weights=None" in message
-    assert AlexNet_Weights.IMAGENET1K_V1.url in message
-    assert "weights='/path/to/alexnet.pth'" in message
+    assert "weights=None" in message and url in message
+    assert f"weights='/path/to/{name}.pth'" in message
+
+
+def test_imagenet_weights_are_loaded(monkeypatch):
+    reference = torchvision.models.resnet18()
+    monkeypatch.setattr(
+        type(torchvision.models.ResNet18_Weights.DEFAULT),
+        "get_state_dict",
+        lambda self, **kwargs: reference.state_dict(),
+    )
+    trunk, _, last = make_backbone("resnet18", weights="imagenet")
+    torch.testing.assert_close(trunk.conv1.weight, reference.conv1.weight)
+    torch.testing.assert_close(last["bias"], reference.fc.bias)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v3_large"])
+def test_classifier_and_backbone_features_take_any_backbone(name):
+    X = np.random.default_rng(0).standard_normal((8, 3, 64, 64)).astype(np.float32)
+    y = [0, 1] * 4
+    clf = small_classifier(backbone=name, max_epochs=1).fit(X, y)
+    assert clf.module_.embedder.embedding.in_features == WIDTHS[name]
+    features = BackboneFeatures(backbone=name, weights=None, random_state=0)
+    out = features.fit_transform(X)["features"]
+    assert out.shape == (8, WIDTHS[name])
+    head = small_classifier(max_epochs=1).fit({"features": out}, y)
+    assert head.module_.embedder.backbone is None
+    assert head.predict({"features": out}).shape == (8,)
+
+
+def test_classifier_takes_a_module_of_its_own():
+    X = np.random.default_rng(0).standard_normal((8, 3, 64, 64)).astype(np.float32)
+    mine = nn.Sequential(
+        nn.Conv2d(3, 6, 5, stride=4), nn.AdaptiveAvgPool2d(1), nn.Flatten()
+    )
+    clf = small_classifier(backbone=mine, max_epochs=1).fit(X, [0, 1] * 4)
+    trunk = clf.module_.embedder.backbone
+    assert trunk is not mine and isinstance(trunk[0], nn.Conv2d)
+    assert clf.module_.embedder.embedding.in_features == 6
+    # the user's module is left as it was (sklearn: fit never changes params)
+    assert clf.backbone is mine
+    before = mine[0].weight.detach().clone()
+    clf.partial_fit(X, [0, 1] * 4)
+    torch.testing.assert_close(mine[0].weight, before)

@@ -1,17 +1,34 @@
+"""The torch parts: each defining behaviour of the method at forward() level."""
+
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
-from skhyperdys.modules import HyperLinear, HypernetModule
+from skhyperdys.backbones import make_backbone
+from skhyperdys.modules import (
+    ConcatFusion,
+    DenseHead,
+    Embedder,
+    GatedMultimodalUnit,
+    HyperLinear,
+    HypernetHead,
+    HypernetModule,
+)
 
 
-def test_hyperlinear_generates_weights_from_context():
+def test_weight_and_bias_are_the_documented_slices_of_h():
+    # W = H(c)[:out*in].view(out, in), b = H(c)[out*in:]
     layer = HyperLinear(10, 3, context_dim=4, hidden=8)
     x, c = torch.randn(5, 10), torch.randn(5, 4)
-    weight, bias = layer.generate(c)
-    assert weight.shape == (5, 3, 10) and bias.shape == (5, 3)
-    expected = torch.stack([weight[i] @ x[i] + bias[i] for i in range(5)])
+    params = layer.hyper(c)  # (5, 3 * 10 + 3)
+    weight = params[:, :30].reshape(5, 3, 10)
+    bias = params[:, 30:]
+    expected = torch.einsum("ni,noi->no", x, weight) + bias
     torch.testing.assert_close(layer(x, c), expected)
+    generated_weight, generated_bias = layer.generate(c)
+    torch.testing.assert_close(generated_weight, weight)
+    torch.testing.assert_close(generated_bias, bias)
 
 
 def test_generated_weights_start_at_linear_scale():
@@ -33,50 +50,132 @@ def test_ensemble_is_log_of_mean_probability():
     torch.testing.assert_close(torch.softmax(out, -1), probs)
 
 
-def _model(**kw):
-    return HypernetModule(
-        n_classes=3, embed_dim=16, context_dim=4, hyper_hidden=8, **kw
-    )
-
-
-def test_eval_is_deterministic_training_is_noisy():
+def test_training_draws_a_fresh_context_per_sample():
     torch.manual_seed(0)
-    model = _model()
-    x = torch.randn(2, 3, 64, 64)
-    model.eval()
+    head = HypernetHead(6, 3, context_dim=4, hidden=8).train()
+    same = torch.randn(1, 6).expand(8, -1)  # eight identical embeddings
+    logits = head(same)
+    # one context per sample: identical inputs get different classifiers
+    assert len({tuple(row.tolist()) for row in logits}) == 8
+    # and a new one at every step
+    assert not torch.equal(head(same), logits)
+
+
+def test_evaluation_uses_every_eval_context():
+    head = HypernetHead(6, 3, context_dim=4, hidden=8, n_eval_contexts=5).eval()
+    x = torch.randn(4, 6)
+    members = [
+        torch.softmax(head.linear(x, c.expand(4, -1)), dim=-1)
+        for c in head.eval_contexts
+    ]
+    expected = torch.stack(members).mean(0)
     with torch.no_grad():
-        torch.testing.assert_close(model(x), model(x))
-        assert model(x).shape == (2, 3)
-    model.train()
-    model.backbone.eval()  # take dropout out; only the context noise is left
-    with torch.no_grad():
-        assert not torch.allclose(
-            model.head(model.embed(x), torch.randn(2, 4)),
-            model.head(model.embed(x), torch.randn(2, 4)),
-        )
+        torch.testing.assert_close(torch.softmax(head(x), -1), expected)
+        member_proba = head.member_log_proba(x).exp()
+    assert member_proba.shape == (4, 5, 3)
+    torch.testing.assert_close(member_proba, torch.stack(members, dim=1))
+    # and it is deterministic
+    torch.testing.assert_close(head(x), head(x))
 
 
 def test_eval_contexts_are_seeded():
-    a, b, c = _model(seed=1), _model(seed=1), _model(seed=2)
+    a, b, c = (HypernetHead(6, 2, context_dim=4, seed=s) for s in (1, 1, 2))
     torch.testing.assert_close(a.eval_contexts, b.eval_contexts)
     assert not torch.equal(a.eval_contexts, c.eval_contexts)
     assert a.eval_contexts.shape == (32, 4)
 
 
-def test_freeze_backbone_keeps_pretrained_layers_fixed_and_in_eval():
-    model = _model(freeze_backbone=True)
+def test_data_contexts_are_standardised_with_the_stored_statistics():
+    mean, std = torch.tensor([1.0, -2.0, 3.0]), torch.tensor([2.0, 0.5, 4.0])
+    head = HypernetHead(
+        6,
+        2,
+        context_dim=3,
+        hidden=8,
+        context="data",
+        context_mean=mean,
+        context_std=std,
+    )
+    x, raw = torch.randn(5, 6), torch.randn(5, 3) * 3 + 1
+    expected = head.linear(x, (raw - mean) / std)
+    for mode in (True, False):  # the same in training and evaluation
+        head.train(mode)
+        torch.testing.assert_close(head(x, raw), expected)
+    with pytest.raises(ValueError, match="needs a context"):
+        head(x)
+
+
+def test_dense_head_ignores_the_context():
+    head = DenseHead(6, 3)
+    x = torch.randn(2, 6)
+    torch.testing.assert_close(head(x), head(x, torch.randn(2, 9)))
+    torch.testing.assert_close(head(x), head.linear(x))
+
+
+def test_fusions_share_one_signature():
+    x = torch.randn(5, 2, 8)
+    for fusion in (GatedMultimodalUnit(2, 8), ConcatFusion(2, 8)):
+        assert fusion(x).shape == (5, fusion.out_features)
+    torch.testing.assert_close(ConcatFusion(2, 8)(x), torch.cat([x[:, 0], x[:, 1]], 1))
+
+
+def _model(**head_params):
+    trunk, n_features, _ = make_backbone("alexnet")
+    return HypernetModule(
+        Embedder(trunk, n_features, embed_dim=16, freeze_backbone=True),
+        HypernetHead(16, 3, context_dim=4, hidden=8, **head_params),
+    )
+
+
+def test_forward_is_the_composition_of_the_parts():
+    model = _model().eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        features = model.embedder.backbone(x)
+        expected = model.head(model.embedder.embedding(features))
+        torch.testing.assert_close(model(images=x), expected)
+        torch.testing.assert_close(model(features=features), expected)
+
+
+def test_several_tasks_need_a_fusion():
+    embedder = Embedder(None, n_features=6, embed_dim=4)
+    features = torch.randn(3, 2, 6)
+    fused = HypernetModule(embedder, DenseHead(8, 2), fusion=ConcatFusion(2, 4))
+    assert fused(features=features).shape == (3, 2)
+    with pytest.raises(ValueError, match="no fusion module"):
+        HypernetModule(embedder, DenseHead(4, 2))(features=features)
+
+
+def test_a_head_of_ones_own_plugs_in():
+    class Cosine(nn.Module):
+        def __init__(self, in_features, n_classes):
+            super().__init__()
+            self.prototypes = nn.Parameter(torch.randn(n_classes, in_features))
+
+        def forward(self, embedding, context=None):
+            return (
+                nn.functional.normalize(embedding, dim=1)
+                @ nn.functional.normalize(self.prototypes, dim=1).T
+            )
+
+    model = HypernetModule(Embedder(None, 6, 4), Cosine(4, 3))
+    assert model(features=torch.randn(5, 6)).shape == (5, 3)
+
+
+def test_frozen_backbone_stays_fixed_and_in_eval():
+    model = _model()
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert trainable == {
-        "embedding.weight",
-        "embedding.bias",
-        "head.hyper.0.weight",
-        "head.hyper.0.bias",
-        "head.hyper.2.weight",
-        "head.hyper.2.bias",
+        "embedder.embedding.weight",
+        "embedder.embedding.bias",
+        "head.linear.hyper.0.weight",
+        "head.linear.hyper.0.bias",
+        "head.linear.hyper.2.weight",
+        "head.linear.hyper.2.bias",
     }
     model.train()
-    assert not model.backbone.features.training
-    assert not model.backbone.classifier[0].training  # dropout off
+    assert not model.embedder.backbone.features.training
+    assert not model.embedder.backbone.classifier[0].training  # dropout off
     assert model.head.training
 
 
