@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from scipy.signal import savgol_coeffs
 
-from .features import FEATURES, pad_for_deltas, scale_image
+from .features import DEFAULTS, FEATURES, pad_for_deltas, scale_image
 
 __all__ = ["delta_operators", "feature_images", "feature_stacks"]
 
@@ -114,15 +114,15 @@ def feature_stacks(
     clips,
     sr,
     *,
-    features="logmel",
-    n_mels=128,
-    n_mfcc=40,
-    n_fft=512,
-    hop_length=128,
-    fmin=0.0,
-    fmax=None,
-    top_db=80.0,
-    delta_width=9,
+    features=DEFAULTS.features,
+    n_mels=DEFAULTS.n_mels,
+    n_mfcc=DEFAULTS.n_mfcc,
+    n_fft=DEFAULTS.n_fft,
+    hop_length=DEFAULTS.hop_length,
+    fmin=DEFAULTS.fmin,
+    fmax=DEFAULTS.fmax,
+    top_db=DEFAULTS.top_db,
+    delta_width=DEFAULTS.delta_width,
     device="cpu",
 ):
     """:func:`~skhyperdys.features.feature_stack` of many clips at once.
@@ -220,8 +220,8 @@ def feature_images(
     clips,
     sr,
     *,
-    image_size=(224, 224),
-    scaling="imagenet",
+    image_size=DEFAULTS.image_size,
+    scaling=DEFAULTS.scaling,
     device="cpu",
     **stack_params,
 ):

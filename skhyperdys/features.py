@@ -12,17 +12,21 @@ Channel 0 of :func:`feature_stack` is exactly
 ``librosa.feature.delta`` of it with ``order=1`` and ``order=2``.
 """
 
+from dataclasses import dataclass
+
 import librosa
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 __all__ = [
+    "DEFAULTS",
     "EGEMAPS_MIN_SECONDS",
     "FEATURES",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "SCALINGS",
+    "SpectrogramSettings",
     "egemaps_functionals",
     "feature_image",
     "feature_stack",
@@ -42,6 +46,52 @@ SCALINGS = ("imagenet", "minmax", "standard", None)
 #: pretrained models.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class SpectrogramSettings:
+    """The feature-image settings and their defaults, in one place.
+
+    Every function here, :mod:`skhyperdys.batched` and
+    :class:`skhyperdys.SpectrogramImages` take their defaults from
+    :data:`DEFAULTS`, an instance of this class. The paper gives none of
+    these; they are this library's choices (see the user guide).
+
+    Examples
+    --------
+    >>> from skhyperdys.features import DEFAULTS
+    >>> DEFAULTS.n_fft, DEFAULTS.hop_length, DEFAULTS.image_size
+    (512, 128, (224, 224))
+    """
+
+    #: Sample rate in Hz (VOC-ALS is recorded at 8 kHz).
+    sr: int = 8000
+    #: Channel 0: log-Mel spectrogram in dB, or MFCCs.
+    features: str = "logmel"
+    #: Mel bands.
+    n_mels: int = 128
+    #: Cepstral coefficients (``features="mfcc"``).
+    n_mfcc: int = 40
+    #: FFT window in samples (64 ms at 8 kHz).
+    n_fft: int = 512
+    #: Hop between frames in samples (16 ms at 8 kHz).
+    hop_length: int = 128
+    #: Lowest frequency of the Mel filter bank, Hz.
+    fmin: float = 0.0
+    #: Highest frequency of the Mel filter bank, Hz; None means sr / 2.
+    fmax: float | None = None
+    #: Dynamic range kept below each clip's peak, dB (librosa's default).
+    top_db: float | None = 80.0
+    #: Frames over which the deltas are fitted (librosa's default).
+    delta_width: int = 9
+    #: Output (height, width): AlexNet's ImageNet input size.
+    image_size: tuple = (224, 224)
+    #: Scaling of each channel after resizing.
+    scaling: str | None = "imagenet"
+
+
+#: The default settings (see :class:`SpectrogramSettings`).
+DEFAULTS = SpectrogramSettings()
 
 
 def min_clip_length(n_fft, hop_length, delta_width):
@@ -109,14 +159,14 @@ def spectral_matrix(
     y,
     sr,
     *,
-    features="logmel",
-    n_mels=128,
-    n_mfcc=40,
-    n_fft=512,
-    hop_length=128,
-    fmin=0.0,
-    fmax=None,
-    top_db=80.0,
+    features=DEFAULTS.features,
+    n_mels=DEFAULTS.n_mels,
+    n_mfcc=DEFAULTS.n_mfcc,
+    n_fft=DEFAULTS.n_fft,
+    hop_length=DEFAULTS.hop_length,
+    fmin=DEFAULTS.fmin,
+    fmax=DEFAULTS.fmax,
+    top_db=DEFAULTS.top_db,
 ):
     """Log-Mel spectrogram (in dB) or MFCC matrix of one clip.
 
@@ -176,7 +226,20 @@ def spectral_matrix(
     return S
 
 
-def feature_stack(y, sr, *, delta_width=9, **spectral_params):
+def feature_stack(
+    y,
+    sr,
+    *,
+    features=DEFAULTS.features,
+    n_mels=DEFAULTS.n_mels,
+    n_mfcc=DEFAULTS.n_mfcc,
+    n_fft=DEFAULTS.n_fft,
+    hop_length=DEFAULTS.hop_length,
+    fmin=DEFAULTS.fmin,
+    fmax=DEFAULTS.fmax,
+    top_db=DEFAULTS.top_db,
+    delta_width=DEFAULTS.delta_width,
+):
     """Spectral matrix with its delta and delta-delta, before resizing.
 
     Clips shorter than :func:`min_clip_length` are zero-padded at the end
@@ -188,12 +251,11 @@ def feature_stack(y, sr, *, delta_width=9, **spectral_params):
         Waveform, floating point.
     sr : int
         Sample rate of ``y`` in Hz.
+    features, n_mels, n_mfcc, n_fft, hop_length, fmin, fmax, top_db
+        As in :func:`spectral_matrix`.
     delta_width : int, default=9
         Odd number of frames over which ``librosa.feature.delta`` fits its
         local slope.
-    **spectral_params
-        Passed to :func:`spectral_matrix` (``features``, ``n_mels``, ``n_fft``,
-        ``hop_length``, ...).
 
     Returns
     -------
@@ -217,10 +279,19 @@ def feature_stack(y, sr, *, delta_width=9, **spectral_params):
     >>> feature_stack(y, 8000, n_mels=64).shape
     (3, 64, 63)
     """
-    n_fft = spectral_params.get("n_fft", 512)
-    hop_length = spectral_params.get("hop_length", 128)
     y = pad_for_deltas(y, n_fft, hop_length, delta_width)
-    S = spectral_matrix(y, sr, **spectral_params)
+    S = spectral_matrix(
+        y,
+        sr,
+        features=features,
+        n_mels=n_mels,
+        n_mfcc=n_mfcc,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        fmin=fmin,
+        fmax=fmax,
+        top_db=top_db,
+    )
     d1 = librosa.feature.delta(S, width=delta_width, order=1)
     d2 = librosa.feature.delta(S, width=delta_width, order=2)
     return np.stack([S, d1, d2])
@@ -261,7 +332,7 @@ def resize_image(image, size):
     return out[0].numpy()
 
 
-def scale_image(image, scaling="imagenet"):
+def scale_image(image, scaling=DEFAULTS.scaling):
     """Scale each channel of an image for a CNN backbone.
 
     Parameters
@@ -321,9 +392,9 @@ def feature_image(
     y,
     sr,
     *,
-    image_size=(224, 224),
-    scaling="imagenet",
-    delta_width=9,
+    image_size=DEFAULTS.image_size,
+    scaling=DEFAULTS.scaling,
+    delta_width=DEFAULTS.delta_width,
     **spectral_params,
 ):
     """Three-channel feature image of one clip, ready for a CNN.

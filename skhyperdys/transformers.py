@@ -1,12 +1,14 @@
 """scikit-learn transformers from recordings to feature images."""
 
-import numbers
+import os
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
@@ -15,12 +17,12 @@ from ._threads import single_threaded
 from ._validation import (
     check_choice,
     check_images,
-    check_int,
     check_waveforms,
     read_waveform,
 )
 from .backbones import make_backbone
 from .features import (
+    DEFAULTS,
     FEATURES,
     SCALINGS,
     egemaps_functionals,
@@ -138,18 +140,18 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        sr=8000,
-        features="logmel",
-        n_mels=128,
-        n_mfcc=40,
-        n_fft=512,
-        hop_length=128,
-        fmin=0.0,
-        fmax=None,
-        top_db=80.0,
-        delta_width=9,
-        image_size=(224, 224),
-        scaling="imagenet",
+        sr=DEFAULTS.sr,
+        features=DEFAULTS.features,
+        n_mels=DEFAULTS.n_mels,
+        n_mfcc=DEFAULTS.n_mfcc,
+        n_fft=DEFAULTS.n_fft,
+        hop_length=DEFAULTS.hop_length,
+        fmin=DEFAULTS.fmin,
+        fmax=DEFAULTS.fmax,
+        top_db=DEFAULTS.top_db,
+        delta_width=DEFAULTS.delta_width,
+        image_size=DEFAULTS.image_size,
+        scaling=DEFAULTS.scaling,
         dtype="float32",
         backend="auto",
         device="cpu",
@@ -174,27 +176,35 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
+    _parameter_constraints = {
+        "sr": [Interval(Integral, 1, None, closed="left")],
+        "features": [StrOptions(set(FEATURES))],
+        "n_mels": [Interval(Integral, 1, None, closed="left")],
+        "n_mfcc": [Interval(Integral, 1, None, closed="left")],
+        "n_fft": [Interval(Integral, 2, None, closed="left")],
+        "hop_length": [Interval(Integral, 1, None, closed="left")],
+        "fmin": [Interval(Real, 0, None, closed="left")],
+        "fmax": [Interval(Real, 0, None, closed="neither"), None],
+        "top_db": [Interval(Real, 0, None, closed="left"), None],
+        "delta_width": [Interval(Integral, 3, None, closed="left")],
+        "image_size": [tuple, list],
+        "scaling": [StrOptions({s for s in SCALINGS if s}), None],
+        "dtype": "no_validation",  # any spelling numpy reads; checked below
+        "backend": [StrOptions({"auto", "torch", "librosa"})],
+        "device": [str, torch.device],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
     def _check_params(self):
-        check_int(self.sr, "sr")
-        check_choice(self.features, "features", FEATURES)
-        check_int(self.n_mels, "n_mels")
-        check_int(self.n_mfcc, "n_mfcc")
+        self._validate_params()
         if self.features == "mfcc" and self.n_mfcc > self.n_mels:
             raise ValueError(
                 f"n_mfcc={self.n_mfcc} exceeds n_mels={self.n_mels}; "
                 "MFCCs are computed from the Mel bands."
             )
-        check_int(self.n_fft, "n_fft", minimum=2)
-        check_int(self.hop_length, "hop_length")
-        check_int(self.delta_width, "delta_width", minimum=3)
         if self.delta_width % 2 == 0:
             raise ValueError(f"delta_width must be odd, got {self.delta_width}.")
-        for name in ("fmin", "fmax", "top_db"):
-            value = getattr(self, name)
-            if value is None and name != "fmin":
-                continue
-            if not isinstance(value, numbers.Real) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}.")
         nyquist = self.sr / 2
         fmax = nyquist if self.fmax is None else self.fmax
         if not self.fmin < fmax <= nyquist:
@@ -203,19 +213,13 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
                 f"fmax={self.fmax}."
             )
         size = self.image_size
-        if (
-            not isinstance(size, (tuple, list))
-            or len(size) != 2
-            or not all(
-                isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
-                for s in size
-            )
+        if len(size) != 2 or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1
+            for s in size
         ):
             raise ValueError(
                 f"image_size must be a pair of positive integers, got {size!r}."
             )
-        check_choice(self.scaling, "scaling", SCALINGS)
-        check_choice(self.backend, "backend", ("auto", "torch", "librosa"))
         check_choice(_dtype_name(self.dtype), "dtype", ("float32", "float16"))
 
     def _image_params(self):
@@ -563,7 +567,13 @@ class EgemapsFunctionals(TransformerMixin, BaseEstimator):
     (1, 88)
     """
 
-    def __init__(self, *, sr=8000, n_jobs=None, verbose=0):
+    _parameter_constraints = {
+        "sr": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, *, sr=DEFAULTS.sr, n_jobs=None, verbose=0):
         self.sr = sr
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -603,7 +613,7 @@ class EgemapsFunctionals(TransformerMixin, BaseEstimator):
         >>> EgemapsFunctionals(sr=16000).fit([np.zeros(16000)])
         EgemapsFunctionals(sr=16000)
         """
-        check_int(self.sr, "sr")
+        self._validate_params()
         make_egemaps_extractor()  # fail early without opensmile
         check_waveforms(X)
         return self
@@ -645,7 +655,7 @@ class EgemapsFunctionals(TransformerMixin, BaseEstimator):
         >>> features.shape, features.dtype
         ((2, 88), dtype('float32'))
         """
-        check_int(self.sr, "sr")
+        self._validate_params()
         items = check_waveforms(X)
         chunks = _map_chunks(
             _functionals_for_chunk,
@@ -849,6 +859,14 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
     (2, 4096)
     """
 
+    _parameter_constraints = {
+        "weights": [str, os.PathLike, None],
+        "backbone": [str, torch.nn.Module],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         weights="imagenet",
@@ -904,7 +922,7 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
         >>> type(features.backbone_).__name__
         'AlexNet'
         """
-        check_int(self.batch_size, "batch_size")
+        self._validate_params()
         check_images(X["images"] if isinstance(X, dict) else X)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):

@@ -29,10 +29,10 @@ def test_multi_task_and_context_pass_through(images):
 def test_head_only_classifier_on_features(images, recordings):
     features = BackboneFeatures(weights=None, random_state=0).fit_transform(images)
     clf = small_classifier(max_epochs=2).fit(features, recordings.target)
-    assert clf.module_.backbone is None
-    assert clf.module_.embedding.in_features == 4096
+    assert clf.module_.embedder.backbone is None
+    assert clf.module_.embedder.embedding.in_features == 4096
     assert clf.predict(features).shape == (len(images),)
-    with pytest.raises(ValueError, match="fitted on backbone features"):
+    with pytest.raises(ValueError, match="fitted on 4096-wide backbone features"):
         clf.predict(images)
     with pytest.raises(ValueError, match="'images' or 'features'"):
         clf.predict({"pixels": images})

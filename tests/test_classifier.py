@@ -5,6 +5,7 @@ import pytest
 import torch
 from conftest import SMALL_NET, small_classifier
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import StratifiedKFold
 from skorch.dataset import ValidSplit
 from torchvision.models import AlexNet_Weights, alexnet
 
@@ -35,7 +36,7 @@ def test_labels_of_any_kind(X, labels):
     pred = clf.predict(X)
     assert pred.dtype == labels.dtype and set(pred) <= set(labels)
     np.testing.assert_array_equal(pred, clf.classes_[proba.argmax(axis=1)])
-    assert 0 <= clf.score(X, labels) <= 1
+    assert clf.score(X, labels) == pytest.approx(np.mean(pred == labels))
 
 
 def test_prediction_is_deterministic(X):
@@ -155,7 +156,10 @@ def test_validation_split_scores_string_labels(X):
     clf = small_classifier(train_split=ValidSplit(4, stratified=True), max_epochs=2)
     clf.fit(X, y)
     accs = clf.history_[:, "valid_acc"]
-    assert len(accs) == 2 and all(0 <= a <= 1 for a in accs)
+    assert len(accs) == 2
+    # skorch's split: the first fold of a 4-fold stratified split
+    _, valid = next(StratifiedKFold(4).split(X, y))
+    assert accs[-1] == pytest.approx(np.mean(clf.predict(X[valid]) == y[valid]))
 
 
 def test_partial_fit_continues_training(X):
@@ -254,3 +258,125 @@ def test_float16_backbone_features_are_accepted():
     np.testing.assert_allclose(
         clf.predict_proba({"features": features}), clf.predict_proba(full)
     )
+
+
+# --- the method, pinned through the public API --------------------------------
+
+
+def _separable(n=40, seed=0):
+    """Backbone features whose first value carries the class; labels not sorted."""
+    rng = np.random.default_rng(seed)
+    features = rng.standard_normal((n, 16)).astype(np.float32)
+    y = np.where(features[:, 0] > 0, "zebra", "aardvark")
+    features[:, 0] *= 4
+    return {"features": features}, y
+
+
+def test_learns_and_predicts_the_labels_it_was_given():
+    X, y = _separable()
+    clf = small_classifier(max_epochs=30, lr=1e-2).fit(X, y)
+    assert clf.score(X, y) >= 0.9
+    X_new, y_new = _separable(seed=1)
+    assert clf.score(X_new, y_new) >= 0.85
+    assert clf.history_[-1, "train_acc"] >= 0.85
+
+
+def test_labels_are_encoded_by_position_in_classes():
+    clf = small_classifier(classes=["zebra", "aardvark"])
+    np.testing.assert_array_equal(
+        clf.encode_labels(["aardvark", "zebra", "zebra"]), [1, 0, 0]
+    )
+    with pytest.raises(ValueError, match="not in classes"):
+        clf.encode_labels(["zebra", "okapi"])
+    # with classes given, predict_proba's columns follow their order
+    X, y = _separable()
+    clf.set_params(max_epochs=30, lr=1e-2).fit(X, y)
+    assert clf.classes_.tolist() == ["zebra", "aardvark"]
+    positive = X["features"][:, 0] > 0  # the zebras
+    proba = clf.predict_proba(X)
+    assert (proba[positive, 0] > 0.5).mean() >= 0.9
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(1)])
+
+
+def test_every_eval_context_counts_at_prediction():
+    X, y = _separable()
+    full = small_classifier(n_eval_contexts=32).fit(X, y)
+    fewer = small_classifier(n_eval_contexts=31).fit(X, y)
+    proba = full.predict_proba(X)
+    assert not np.allclose(proba, fewer.predict_proba(X), rtol=0, atol=1e-7)
+    with torch.no_grad():
+        embedding = full.module_.embed(features=torch.as_tensor(X["features"]))
+        members = full.module_.head.member_log_proba(embedding).exp().numpy()
+    assert members.shape == (len(y), 32, 2)
+    assert members.std(axis=1).max() > 1e-3  # the generated classifiers differ
+    np.testing.assert_allclose(proba, members.mean(axis=1), rtol=1e-5)
+
+
+def test_data_contexts_use_the_training_statistics():
+    rng = np.random.default_rng(0)
+    X, y = _separable(24)
+    context = rng.normal(5.0, 3.0, size=(24, 6)).astype(np.float32)
+    clf = small_classifier(context="data").fit({**X, "context": context}, y)
+    head = clf.module_.head
+    np.testing.assert_allclose(head.context_mean.numpy(), context.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(head.context_std.numpy(), context.std(0), rtol=1e-5)
+    assert clf.input_spec_.context_width == 6
+    # new data is standardised with the training fold's statistics, not its own
+    test_context = context[:4] + 100.0
+    with torch.no_grad():
+        embedding = clf.module_.embed(features=torch.as_tensor(X["features"][:4]))
+        standard = (
+            torch.as_tensor(test_context) - head.context_mean
+        ) / head.context_std
+        expected = torch.softmax(head.linear(embedding, standard), -1).numpy()
+    got = clf.predict_proba({"features": X["features"][:4], "context": test_context})
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_initialize_with_classes_restores_saved_weights(X, tmp_path):
+    y = np.array(["HC", "ALS"] * 12)
+    clf = small_classifier(max_epochs=1).fit(X, y)
+    clf.save_params(f_params=tmp_path / "model.pt")
+    restored = small_classifier(classes=["ALS", "HC"])
+    restored.initialize()
+    restored.load_params(f_params=tmp_path / "model.pt")
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+    with pytest.raises(AttributeError, match="pass classes="):
+        small_classifier().initialize()
+
+
+@pytest.mark.parametrize(
+    "later, message",
+    [
+        (lambda X: X[:, :, :, :63], "fitted on 64x64 images; X holds 64x63 images"),
+        (
+            lambda X: np.stack([X, X], axis=1),
+            "fitted on 64x64 images; X holds 64x64 images, 2 per sample",
+        ),
+        (
+            lambda X: {"features": X.reshape(len(X), -1)},
+            "fitted on 64x64 images; X holds 12288-wide backbone features",
+        ),
+    ],
+    ids=["image size", "tasks", "kind"],
+)
+def test_later_input_is_checked_against_what_fit_saw(X, later, message):
+    clf = small_classifier(max_epochs=1).fit(X, [0, 1] * 12)
+    assert clf.input_spec_.image_size == (64, 64)
+    with pytest.raises(ValueError, match=message):
+        clf.predict(later(X))
+    with pytest.raises(ValueError, match=message):
+        clf.partial_fit(later(X), [0, 1] * 12)
+
+
+def test_features_width_and_context_width_are_checked():
+    X, y = _separable(8)
+    clf = small_classifier(max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="16-wide backbone features; X holds 9-wide"):
+        clf.predict({"features": X["features"][:, :9]})
+    context = np.ones((8, 3), dtype=np.float32)
+    data = small_classifier(context="data", max_epochs=1)
+    data.fit({**X, "context": context}, y)
+    with pytest.raises(ValueError, match="with 3 context features; X holds .* with 2"):
+        data.predict({**X, "context": context[:, :2]})

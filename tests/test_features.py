@@ -104,3 +104,34 @@ def test_feature_image_composes_the_steps(clip):
     got = feature_image(clip, SR, image_size=(96, 80), **params)
     assert got.shape == (3, 96, 80) and got.dtype == np.float32
     np.testing.assert_array_equal(got, expected)
+
+
+def test_every_path_reads_its_defaults_from_one_place():
+    import dataclasses
+    import inspect
+
+    from skhyperdys import EgemapsFunctionals, SpectrogramImages, batched, features
+    from skhyperdys.features import DEFAULTS
+
+    settings = {f.name: getattr(DEFAULTS, f.name) for f in dataclasses.fields(DEFAULTS)}
+    callables = [
+        features.spectral_matrix,
+        features.feature_stack,
+        features.feature_image,
+        features.scale_image,
+        batched.feature_stacks,
+        batched.feature_images,
+        SpectrogramImages,
+        EgemapsFunctionals,
+    ]
+    for func in callables:
+        shared = {
+            name: p.default
+            for name, p in inspect.signature(func).parameters.items()
+            if name in settings and p.default is not inspect.Parameter.empty
+        }
+        assert shared, func
+        assert shared == {name: settings[name] for name in shared}, func
+    # SpectrogramImages exposes every setting
+    params = SpectrogramImages().get_params()
+    assert {k: params[k] for k in settings} == settings

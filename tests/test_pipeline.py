@@ -2,7 +2,9 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import small_classifier, small_transformer
+from sklearn.metrics import f1_score
 from sklearn.model_selection import (
     GridSearchCV,
     GroupShuffleSplit,
@@ -30,9 +32,15 @@ def test_cross_validate_with_groups(recordings):
         groups=recordings.groups,
         cv=cv,
         scoring=["accuracy", "f1"],
+        return_estimator=True,
+        return_indices=True,
     )
     assert len(result["test_accuracy"]) == 3
-    assert np.all((0 <= result["test_f1"]) & (result["test_f1"] <= 1))
+    X, y = np.asarray(recordings.data, dtype=object), recordings.target
+    for est, test, f1 in zip(
+        result["estimator"], result["indices"]["test"], result["test_f1"], strict=True
+    ):
+        assert f1 == pytest.approx(f1_score(y[test], est.predict(list(X[test]))))
     # no subject is in both the training and the test part of a fold
     for train, test in cv.split(recordings.data, recordings.target, recordings.groups):
         assert not set(recordings.groups[train]) & set(recordings.groups[test])

@@ -255,9 +255,7 @@ def test_labels_follow_ids_when_a_middle_recording_is_missing(
         ds = load_voc_als(sheet_tree, task=task, target=target, layout=layout)
     ids = sorted(row[0] for row in SHEET)
     if layout == "long":  # CT002 keeps its /ta/ row
-        rows = [
-            (i, f) for i in ids for f in ("rhythmPA", "rhythmTA")
-        ]
+        rows = [(i, f) for i in ids for f in ("rhythmPA", "rhythmTA")]
         rows.remove(("CT002", "rhythmPA"))
         assert list(zip(ds.groups, ds.tasks, strict=True)) == rows
     else:

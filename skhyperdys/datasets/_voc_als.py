@@ -209,9 +209,7 @@ def load_voc_als(
     for folder in folders:
         # every metadata ID counts as known, so that the recordings of a patient
         # left out for a missing score are not reported as lacking metadata
-        files[folder], unknown, unreadable = _scan_folder(
-            root / folder, folder, known
-        )
+        files[folder], unknown, unreadable = _scan_folder(root / folder, folder, known)
         if unknown:
             problems.append(f"{folder}: recordings without metadata: {unknown}")
         if unreadable:
