@@ -16,6 +16,8 @@ output below states.
 """
 
 import argparse
+import os
+import tempfile
 import time
 
 import numpy as np
@@ -60,7 +62,13 @@ print(
 print("settings:", ", ".join(f"{k}={v}" for k, v in settings.items()))
 start = time.perf_counter()
 scores = cross_validate(
-    pipe, data.data, data.target, groups=data.groups, cv=cv, scoring=["accuracy", "f1"]
+    pipe,
+    data.data,
+    data.target,
+    groups=data.groups,
+    cv=cv,
+    scoring=["accuracy", "f1"],
+    return_estimator=True,
 )
 elapsed = time.perf_counter() - start
 
@@ -71,3 +79,23 @@ for fold in range(len(accuracy)):
     print(f"{fold + 1:>6} {accuracy[fold]:>9.3f} {f1[fold]:>6.3f}")
 for name, summary in [("mean", np.mean), ("std", np.std)]:
     print(f"{name:>6} {summary(accuracy):>9.3f} {summary(f1):>6.3f}")
+
+# %%
+# Keep a fitted model's weights and restore them later, skorch's way: a
+# classifier with the same settings and the classes, initialised without data.
+fitted = scores["estimator"][0]
+with tempfile.TemporaryDirectory() as folder:
+    path = os.path.join(folder, "model.pt")
+    fitted["clf"].save_params(f_params=path)
+    restored = Pipeline(
+        [
+            ("images", fitted["images"]),
+            ("clf", HypernetClassifier(weights=None, classes=[0, 1])),
+        ]
+    )
+    restored["clf"].initialize()
+    restored["clf"].load_params(f_params=path)
+same = np.array_equal(
+    restored.predict_proba(data.data[:10]), fitted.predict_proba(data.data[:10])
+)
+print(f"\nrestored from {os.path.basename(path)}: same probabilities: {same}")

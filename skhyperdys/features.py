@@ -57,6 +57,33 @@ class SpectrogramSettings:
     :data:`DEFAULTS`, an instance of this class. The paper gives none of
     these; they are this library's choices (see the user guide).
 
+    Parameters
+    ----------
+    sr : int, default=8000
+        Sample rate in Hz (VOC-ALS is recorded at 8 kHz).
+    features : {"logmel", "mfcc"}, default="logmel"
+        Channel 0: the log-Mel spectrogram in dB, or MFCCs.
+    n_mels : int, default=128
+        Mel bands.
+    n_mfcc : int, default=40
+        Cepstral coefficients (``features="mfcc"``).
+    n_fft : int, default=512
+        FFT window in samples (64 ms at 8 kHz).
+    hop_length : int, default=128
+        Hop between frames in samples (16 ms at 8 kHz).
+    fmin : float, default=0.0
+        Lowest frequency of the Mel filter bank, in Hz.
+    fmax : float or None, default=None
+        Highest frequency of the Mel filter bank; None means ``sr / 2``.
+    top_db : float or None, default=80.0
+        Dynamic range kept below each clip's peak, in dB (librosa's default).
+    delta_width : int, default=9
+        Frames over which the deltas are fitted (librosa's default).
+    image_size : tuple of (int, int), default=(224, 224)
+        Output ``(height, width)``: AlexNet's ImageNet input size.
+    scaling : {"imagenet", "minmax", "standard"} or None, default="imagenet"
+        Scaling of each channel after resizing.
+
     Examples
     --------
     >>> from skhyperdys.features import DEFAULTS
@@ -64,29 +91,17 @@ class SpectrogramSettings:
     (512, 128, (224, 224))
     """
 
-    #: Sample rate in Hz (VOC-ALS is recorded at 8 kHz).
     sr: int = 8000
-    #: Channel 0: log-Mel spectrogram in dB, or MFCCs.
     features: str = "logmel"
-    #: Mel bands.
     n_mels: int = 128
-    #: Cepstral coefficients (``features="mfcc"``).
     n_mfcc: int = 40
-    #: FFT window in samples (64 ms at 8 kHz).
     n_fft: int = 512
-    #: Hop between frames in samples (16 ms at 8 kHz).
     hop_length: int = 128
-    #: Lowest frequency of the Mel filter bank, Hz.
     fmin: float = 0.0
-    #: Highest frequency of the Mel filter bank, Hz; None means sr / 2.
     fmax: float | None = None
-    #: Dynamic range kept below each clip's peak, dB (librosa's default).
     top_db: float | None = 80.0
-    #: Frames over which the deltas are fitted (librosa's default).
     delta_width: int = 9
-    #: Output (height, width): AlexNet's ImageNet input size.
     image_size: tuple = (224, 224)
-    #: Scaling of each channel after resizing.
     scaling: str | None = "imagenet"
 
 
