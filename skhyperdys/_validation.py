@@ -3,6 +3,7 @@
 import numbers
 import os
 
+import librosa
 import numpy as np
 import scipy.sparse
 import torch
@@ -23,14 +24,18 @@ def check_waveforms(X):
 
     Parameters
     ----------
-    X : sequence of 1-D array-like or paths, or 2-D numeric array
-        The recordings.
+    X : sequence of recordings, 2-D numeric array, or one-column table
+        The recordings: 1-D waveforms (taken to be at the transformer's
+        ``sr``), ``(waveform, rate)`` pairs, or audio file paths; or a 2-D
+        numeric array with one waveform per row; or a one-column DataFrame or
+        ``(n, 1)`` object array of any of these (the form ColumnTransformer
+        and BaggingClassifier hand over).
 
     Returns
     -------
     items : list
-        One entry per recording: a validated 1-D floating-point ndarray, or a
-        path (str) to an existing file.
+        One entry per recording: a validated 1-D floating-point ndarray, a
+        ``(waveform, rate)`` tuple, or a path (str) to an existing file.
 
     Raises
     ------
@@ -52,6 +57,14 @@ def check_waveforms(X):
         X = X.to_numpy()
     elif hasattr(X, "__array__") and not isinstance(X, (np.ndarray, list, tuple)):
         X = np.asarray(X)
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype == object:
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"X is a table of shape {X.shape}; a table of recordings must "
+                "have one column (several tasks per subject: use "
+                "MultiTaskImages)."
+            )
+        X = X[:, 0]
     if isinstance(X, np.ndarray):
         if X.ndim == 1 and X.dtype.kind in "biuf":
             raise ValueError(
@@ -75,8 +88,26 @@ def check_waveforms(X):
     return [check_waveform(item, index) for index, item in enumerate(X)]
 
 
+def _is_rate_pair(item):
+    return (
+        isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[1], numbers.Integral)
+        and not isinstance(item[1], bool)
+        and np.ndim(item[0]) == 1
+    )
+
+
 def check_waveform(item, index):
-    """Validate one recording; return a float ndarray or an existing path."""
+    """Validate one recording; return a float ndarray, a pair or an existing path."""
+    if _is_rate_pair(item):
+        waveform, rate = item
+        if rate < 1:
+            raise ValueError(
+                f"X[{index}] is a (waveform, rate) pair with rate={rate}; the "
+                "sample rate must be a positive number of Hz."
+            )
+        return check_waveform(waveform, index), int(rate)
     if _is_path(item):
         path = os.fspath(item)
         if not os.path.isfile(path):
@@ -135,12 +166,29 @@ def check_waveform(item, index):
 
 
 def read_waveform(item, index, sr):
-    """Return the waveform of a validated item, reading it from disk if a path."""
+    """The waveform of a validated item at ``sr`` Hz.
+
+    Files are read and resampled; ``(waveform, rate)`` pairs are resampled;
+    bare waveforms are taken to be at ``sr`` already.
+    """
     if isinstance(item, str):
         try:
             return load_audio(item, sr)
         except (FileNotFoundError, ValueError) as err:
             raise type(err)(f"X[{index}]: {err}") from None
+    if isinstance(item, tuple):
+        waveform, rate = item
+        if rate == sr:
+            return waveform
+        resampled = librosa.resample(
+            np.asarray(waveform, dtype=np.float32), orig_sr=rate, target_sr=sr
+        )
+        if resampled.size == 0:
+            raise ValueError(
+                f"X[{index}] holds {len(waveform)} sample(s) at {rate} Hz, none "
+                f"left at {sr} Hz."
+            )
+        return resampled
     return item
 
 

@@ -17,9 +17,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring
+from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
 from torch import nn
 
-from ._inputs import InputSpec, parse_input
+from ._inputs import InputSpec, parse_input, summarise
 from .backbones import make_backbone, torchvision_backbones
 from .modules import (
     ConcatFusion,
@@ -32,6 +34,9 @@ from .modules import (
 )
 
 __all__ = ["HypernetClassifier"]
+
+# Training inputs kept (summarised) for novelty scores, at most.
+_MAX_REFERENCE = 1000
 
 
 def _encoded_accuracy(net, X, y):
@@ -181,6 +186,10 @@ class HypernetClassifier(NeuralNetClassifier):
     classes_ : ndarray of shape (n_classes,)
         The class labels: ``classes`` if given, else those of ``y``, sorted.
         Column ``k`` of :meth:`predict_proba` is ``classes_[k]``.
+    novelty_reference_ : ndarray of shape (n_reference, d)
+        Summaries of (up to 1,000) training inputs, feature images pooled
+        to 8x8 per channel, for the novelty score of
+        :func:`skhyperdys.inspection.predictive_uncertainty`.
     input_spec_ : InputSpec
         What the model was fitted on: ``kind`` (``"images"`` or
         ``"features"``), ``n_tasks``, ``n_features``, ``image_size`` and
@@ -618,6 +627,29 @@ class HypernetClassifier(NeuralNetClassifier):
                 )
         return super().get_dataset(inputs, y)
 
+    def infer(self, x, **fit_params):
+        """Run the module on one batch; ``groups`` is not passed to it.
+
+        ``fit(X, y, groups=...)`` hands the subject IDs to ``train_split``
+        (e.g. :class:`skhyperdys.model_selection.GroupValidSplit`); skorch
+        also passes fit parameters to the module's ``forward``, which has no
+        use for them.
+
+        Parameters
+        ----------
+        x : dict of torch.Tensor
+            One batch of the input.
+        **fit_params
+            Passed to the module, except ``groups``.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch, n_classes)
+            The module's output.
+        """
+        fit_params.pop("groups", None)
+        return super().infer(x, **fit_params)
+
     # --- fitting and prediction -------------------------------------------
 
     def fit(self, X, y, **fit_params):
@@ -697,6 +729,11 @@ class HypernetClassifier(NeuralNetClassifier):
         codes = self.encode_labels(y)
         self.class_weight_ = self._class_weights(codes)
         self.seed_ = _seed_from(self.random_state)
+        summary = summarise(inputs)
+        if len(summary) > _MAX_REFERENCE:
+            keep = check_random_state(self.seed_).permutation(len(summary))
+            summary = summary[np.sort(keep[:_MAX_REFERENCE])]
+        self.novelty_reference_ = summary
         return inputs, y
 
     def _class_weights(self, codes):
@@ -850,6 +887,72 @@ class HypernetClassifier(NeuralNetClassifier):
         """
         codes = self.predict_proba(X).argmax(axis=1)
         return self.classes_[codes]
+
+    def predict_member_proba(self, X):
+        """Class probabilities of each generated classifier.
+
+        :meth:`predict_proba` is their average. With ``head="hyper"`` and a
+        noise context there are ``n_eval_contexts`` classifiers; a dense
+        head, a data context or a head of your own without
+        ``member_log_proba`` gives one.
+
+        Parameters
+        ----------
+        X : array-like or dict
+            Input as for :meth:`predict_proba`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_members, n_classes), float32
+            ``proba[i, j]``: the class probabilities of sample ``i`` under
+            classifier ``j``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the classifier has not been fitted.
+        TypeError, ValueError
+            If X is not valid input or not of the kind the model was fitted
+            on.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import HypernetClassifier
+        >>> rng = np.random.default_rng(0)
+        >>> X = {"features": rng.standard_normal((8, 16)).astype("float32")}
+        >>> clf = HypernetClassifier(max_epochs=1, embed_dim=8, context_dim=4,
+        ...                          hyper_hidden=8, n_eval_contexts=5,
+        ...                          random_state=0).fit(X, [0, 1] * 4)
+        >>> members = clf.predict_member_proba(X)
+        >>> members.shape
+        (8, 5, 2)
+        >>> bool(np.allclose(members.mean(axis=1), clf.predict_proba(X), atol=1e-6))
+        True
+        """
+        dataset = self.get_dataset(X)
+        module = self.module_
+        was_training = module.training
+        module.train(False)
+        chunks = []
+        try:
+            with torch.no_grad():
+                for batch in self.get_iterator(dataset, training=False):
+                    inputs, _ = unpack_data(batch)
+                    inputs = to_tensor(inputs, device=self.device)
+                    embedding = module.embed(
+                        inputs.get("images"), inputs.get("features")
+                    )
+                    head, context = module.head, inputs.get("context")
+                    if hasattr(head, "member_log_proba"):
+                        log_proba = head.member_log_proba(embedding, context)
+                    else:
+                        logits = head(embedding, context)
+                        log_proba = torch.log_softmax(logits, dim=-1)[:, None]
+                    chunks.append(log_proba.exp().float().cpu())
+        finally:
+            module.train(was_training)
+        return torch.cat(chunks).numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,6 +1,7 @@
 """scikit-learn transformers from recordings to feature images."""
 
 import os
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -59,8 +60,12 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     sr : int, default=8000
-        Sample rate in Hz. Array inputs are taken to be at this rate; audio
-        files are resampled to it. 8 kHz is the rate of VOC-ALS.
+        Sample rate in Hz. A bare array is taken to be at this rate: nothing
+        in it says otherwise, so a 16 kHz recording given as an array to an
+        8 kHz transformer is silently read as 8 kHz (slower and lower).
+        Inputs that carry their own rate are resampled to it: audio files, and
+        ``(waveform, rate)`` pairs. 8 kHz is the rate of VOC-ALS. The rate at
+        :meth:`fit` is kept in ``sr_``, and transforming at another one warns.
     features : {"logmel", "mfcc"}, default="logmel"
         Channel 0: the log-Mel spectrogram,
         ``librosa.power_to_db(librosa.feature.melspectrogram(...), top_db=top_db)``,
@@ -115,6 +120,12 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         Each worker runs single-threaded to avoid oversubscription.
     verbose : int, default=0
         If > 0, show a progress bar during :meth:`transform`.
+
+    Attributes
+    ----------
+    sr_ : int
+        The sample rate at :meth:`fit` (the rate a model downstream was
+        trained at).
 
     See Also
     --------
@@ -280,6 +291,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         check_waveforms(X)
+        self.sr_ = self.sr
         return self
 
     def transform(self, X):
@@ -325,6 +337,14 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         FileNotFoundError: X[0]: no such audio file: 'missing.wav'
         """
         self._check_params()
+        if getattr(self, "sr_", self.sr) != self.sr:
+            warnings.warn(
+                f"SpectrogramImages was fitted at sr={self.sr_} Hz and now "
+                f"transforms at sr={self.sr} Hz; a model trained on the first "
+                "rate's images gives wrong answers on the second's.",
+                UserWarning,
+                stacklevel=2,
+            )
         items = check_waveforms(X)
         params = self._image_params()
         backend = "torch" if self.backend == "auto" else self.backend
