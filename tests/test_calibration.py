@@ -8,16 +8,15 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.pipeline import Pipeline
 
+from skhyperdys.datasets import make_syllable_repetitions
+
 mapie = pytest.importorskip("mapie")
 
 
 @pytest.fixture(scope="module")
-def parts(recordings):
-    X, y, groups = (
-        np.asarray(recordings.data, dtype=object),
-        recordings.target,
-        recordings.groups,
-    )
+def parts():
+    data = make_syllable_repetitions(60, duration=(1.0, 1.5), random_state=0)
+    X, y, groups = np.asarray(data.data, dtype=object), data.target, data.groups
     rest, test = next(
         GroupShuffleSplit(1, test_size=0.3, random_state=0).split(X, y, groups)
     )
