@@ -75,7 +75,9 @@ def test_files_and_arrays_mix(tmp_path, rng):
     path = tmp_path / "a.wav"
     sf.write(path, y, SR, subtype="FLOAT")
     out = small_transformer().fit_transform([y, path])
-    np.testing.assert_array_equal(out[0], out[1])
+    # Equal to float32 rounding: the same clip at another position of a batch
+    # can round its last bit differently (vectorised loops on some CPUs).
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("n_samples", [1, 2, 100])
