@@ -59,6 +59,12 @@ def check_waveforms(X):
         X = np.asarray(X)
     if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype == object:
         if X.shape[1] != 1:
+            try:  # numbers in an object array: one waveform per row
+                X = X.astype(np.float64)
+            except (TypeError, ValueError):
+                pass
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype == object:
+        if X.shape[1] != 1:
             raise ValueError(
                 f"X is a table of shape {X.shape}; a table of recordings must "
                 "have one column (several tasks per subject: use "

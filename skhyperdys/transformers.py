@@ -5,9 +5,10 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse
 import torch
 from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -481,7 +482,7 @@ class MultiTaskImages(TransformerMixin, BaseEstimator):
         MultiTaskImages()
         """
         for column in _task_columns(X):
-            self._images().fit(column)
+            clone(self._images()).fit(column)  # validates; the param stays as is
         return self
 
     def transform(self, X):
@@ -531,11 +532,17 @@ class MultiTaskImages(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False  # a table of recordings, not numbers
         tags.requires_fit = False
         tags.target_tags.required = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
 
 def _task_columns(X):
     """Split a table of recordings (n_subjects, n_tasks) into task columns."""
+    if scipy.sparse.issparse(X):
+        raise TypeError(
+            "sparse input is not supported: X must be a table of recordings "
+            "(waveforms or audio file paths), one row per subject."
+        )
     if hasattr(X, "iloc"):  # pandas DataFrame
         X = X.to_numpy(dtype=object)
     if isinstance(X, np.ndarray) and X.dtype != object:
@@ -696,6 +703,7 @@ class EgemapsFunctionals(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.requires_fit = False
         tags.target_tags.required = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
 
@@ -779,7 +787,7 @@ class ImagesAndContext(TransformerMixin, BaseEstimator):
         ImagesAndContext(images=SpectrogramImages(image_size=(64, 64)))
         """
         for part in self._parts():
-            part.fit(X)
+            clone(part).fit(X)  # validates; the params stay as they are
         return self
 
     def transform(self, X):

@@ -18,6 +18,9 @@ MODULES = [
     "skhyperdys.batched",
     "skhyperdys.datasets",
     "skhyperdys.features",
+    "skhyperdys.inspection",
+    "skhyperdys.metrics",
+    "skhyperdys.model_selection",
     "skhyperdys.modules",
     "skhyperdys.plotting",
 ]
