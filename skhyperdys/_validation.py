@@ -58,19 +58,17 @@ def check_waveforms(X):
     elif hasattr(X, "__array__") and not isinstance(X, (np.ndarray, list, tuple)):
         X = np.asarray(X)
     if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype == object:
-        if X.shape[1] != 1:
+        if X.shape[1] == 1:
+            X = X[:, 0]
+        else:
             try:  # numbers in an object array: one waveform per row
                 X = X.astype(np.float64)
-            except (TypeError, ValueError):
-                pass
-    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype == object:
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"X is a table of shape {X.shape}; a table of recordings must "
-                "have one column (several tasks per subject: use "
-                "MultiTaskImages)."
-            )
-        X = X[:, 0]
+            except (TypeError, ValueError) as err:
+                raise TypeError(
+                    f"X is a table of shape {X.shape} holding non-numbers "
+                    f"({err}); a table of recordings must have one column "
+                    "(several tasks per subject: use MultiTaskImages)."
+                ) from None
     if isinstance(X, np.ndarray):
         if X.ndim == 1 and X.dtype.kind in "biuf":
             raise ValueError(

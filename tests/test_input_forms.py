@@ -85,7 +85,7 @@ def test_one_column_tables_of_recordings(tmp_path):
         sf.write(paths[-1], clip, SR, subtype="FLOAT")
     by_path = small_transformer().transform(pd.DataFrame({"path": paths}))
     np.testing.assert_allclose(by_path, expected, atol=1e-6)
-    with pytest.raises(ValueError, match="must have one column"):
+    with pytest.raises(TypeError, match="must have one column"):
         small_transformer().transform(pd.DataFrame({"a": paths, "b": paths}))
 
 
