@@ -1,0 +1,443 @@
+"""The command line, ``python -m skhyperdys``.
+
+``python -m skhyperdys predict MODEL FILE... --output results.csv`` labels
+recordings with a model saved by :func:`skhyperdys.io.dump` and writes one
+CSV row per file: the predicted class, its probability, and how far to trust
+it (:func:`skhyperdys.inspection.predictive_uncertainty`). A file that cannot
+be used (missing, unreadable, too short, ...) gets a row with an ``error``
+and a message on standard error; the other files are still labelled, and the
+exit status is 1. Usage errors and an unusable model exit with status 2.
+"""
+
+import argparse
+import csv
+import io
+import os
+import sys
+import tempfile
+import warnings
+
+__all__ = ["main"]
+
+PROG = "python -m skhyperdys"
+
+COLUMNS = [
+    "path",
+    "predicted",
+    "probability",
+    "entropy",
+    "mutual_information",
+    "novelty",
+    "error",
+]
+
+# Shortest recording, in seconds, labelled by default.
+MIN_DURATION = 0.25
+
+
+_PREDICT_DESCRIPTION = """\
+Label audio files with a model saved by skhyperdys.io.dump (a Pipeline that
+starts from audio, e.g. SpectrogramImages -> HypernetClassifier), and write
+one CSV row per file. A file that cannot be used (missing, unreadable, too
+short, ...) gets a row with an error message, also printed on standard
+error; the other files are still labelled."""
+
+_PREDICT_EPILOG = f"""\
+columns:
+  path                the FILE as given
+  predicted           the most probable class
+  probability         its probability
+  entropy             uncertainty of the prediction, in nats (0 = certain)
+  mutual_information  disagreement of the generated classifiers, in nats
+  novelty             about 1 for recordings like the training data,
+                      larger for unlike ones (noise, silence, wrong rate)
+  saliency            the image written (with --saliency)
+  error               why the file was not labelled (empty if it was)
+
+exit status:
+  0  every file was labelled
+  1  some files failed (their rows say why)
+  2  a usage error or an unusable model file; nothing written
+
+example:
+  {PROG} predict model.safetensors recordings/*.wav --output results.csv"""
+
+
+class _Failure(Exception):
+    """A problem that stops the command: printed, exit status 2."""
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Dysarthria detection from voice recordings with hypernetwork "
+            "classifiers (skhyperdys)."
+        ),
+        epilog=f"Run '{PROG} COMMAND --help' for a command's options.",
+    )
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands", required=True
+    )
+    predict = commands.add_parser(
+        "predict",
+        help="label audio files with a saved model; write a CSV table",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_PREDICT_DESCRIPTION,
+        epilog=_PREDICT_EPILOG,
+    )
+    predict.add_argument(
+        "model",
+        metavar="MODEL",
+        help="model file written by skhyperdys.io.dump",
+    )
+    predict.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help="audio files (wav, flac, ogg, ...; resampled to the model's rate)",
+    )
+    predict.add_argument(
+        "-o",
+        "--output",
+        metavar="CSV",
+        help="write the table to this file (default: standard output)",
+    )
+    predict.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --output file and --saliency images",
+    )
+    predict.add_argument(
+        "--saliency",
+        metavar="DIR",
+        help=(
+            "also write a saliency map per file, DIR/<file name>.png (needs matplotlib)"
+        ),
+    )
+    predict.add_argument(
+        "--min-duration",
+        type=float,
+        default=MIN_DURATION,
+        metavar="SECONDS",
+        help=(
+            "report shorter recordings as errors instead of labelling them "
+            f"(default: {MIN_DURATION})"
+        ),
+    )
+    predict.add_argument(
+        "--device",
+        metavar="DEVICE",
+        help="run the model here, e.g. cpu or cuda (default: as saved)",
+    )
+    predict.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=32,
+        metavar="N",
+        help="files read and labelled at once (default: 32)",
+    )
+    predict.set_defaults(run=_predict)
+    return parser
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def main(argv=None):
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The arguments after the program name; ``None`` means ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        0 if every file was labelled, 1 if some failed, 2 for a usage error
+        or an unusable model file.
+
+    Examples
+    --------
+    >>> from skhyperdys.cli import main
+    >>> main(["predict", "missing-model.safetensors", "clip.wav"])
+    2
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except _Failure as err:
+        print(f"{PROG} {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+# --- predict ---------------------------------------------------------------------
+
+
+def _predict(args):
+    output = None if args.output in (None, "-") else args.output
+    if output is not None and os.path.exists(output) and not args.overwrite:
+        raise _Failure(f"{output!r} exists; pass --overwrite to replace it.")
+    saliency = _saliency_tools() if args.saliency else None
+    pngs = _png_paths(args.files, args.saliency, args.overwrite) if saliency else {}
+    model, head, clf, sr = _load_model(args.model, args.device)
+    if saliency and clf.input_spec_.kind != "images":
+        raise _Failure(
+            "--saliency needs a model that takes images through its own "
+            f"backbone; {args.model!r} takes {clf.input_spec_.describe()}."
+        )
+    if args.saliency:
+        os.makedirs(args.saliency, exist_ok=True)
+
+    rows, n_failed = [], 0
+    for start in range(0, len(args.files), args.batch_size):
+        paths = args.files[start : start + args.batch_size]
+        chunk = [_row(path) for path in paths]
+        recordings = {}
+        for row in chunk:
+            try:
+                recordings[row["path"]] = _read(row["path"], sr, args.min_duration)
+            except Exception as err:  # reported per file
+                row["error"] = _message(err)
+        good = [row for row in chunk if row["path"] in recordings]
+        _each_file(good, recordings, lambda r, x: _label(r, x, head, clf))
+        if saliency:
+            labelled = [row for row in good if not row["error"]]
+            _each_file(
+                labelled,
+                recordings,
+                lambda r, x: _draw_saliency(saliency, model, r, x, pngs),
+                "saliency: ",
+            )
+        for row in chunk:
+            if row["error"]:
+                n_failed += 1
+                print(f"{PROG} predict: {row['path']}: {row['error']}", file=sys.stderr)
+        rows.extend(chunk)
+
+    columns = COLUMNS[:-1] + (["saliency"] if saliency else []) + COLUMNS[-1:]
+    _write_csv(rows, columns, output, args.overwrite)
+    where = "standard output" if output is None else output
+    print(
+        f"{PROG} predict: {len(rows) - n_failed} of {len(rows)} file(s) labelled, "
+        f"written to {where}"
+        + (f"; {n_failed} failed (see the 'error' column)" if n_failed else ""),
+        file=sys.stderr,
+    )
+    return 1 if n_failed else 0
+
+
+def _each_file(rows, recordings, step, prefix=""):
+    """``step(rows, inputs)`` for the batch; on failure, file by file.
+
+    A file whose step fails gets its message in the ``error`` column.
+    """
+    if not rows:
+        return
+    try:
+        step(rows, [recordings[row["path"]] for row in rows])
+    except Exception:  # find the file(s) at fault
+        for row in rows:
+            try:
+                step([row], [recordings[row["path"]]])
+            except Exception as err:  # reported per file
+                row["error"] = prefix + _message(err)
+
+
+def _row(path):
+    return {column: "" for column in COLUMNS} | {"path": path}
+
+
+def _message(err):
+    text = str(err) or type(err).__name__
+    if isinstance(err, (FileNotFoundError, ValueError)):
+        return text
+    return f"{type(err).__name__}: {text}"
+
+
+def _load_model(path, device):
+    """The model, its audio-to-input steps, the classifier and the sample rate."""
+    from sklearn.pipeline import Pipeline
+
+    from .classifier import HypernetClassifier
+    from .io import load
+    from .transformers import ImagesAndContext, MultiTaskImages, SpectrogramImages
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = load(path, device=device)
+    except (OSError, ValueError, TypeError, RuntimeError) as err:
+        raise _Failure(f"cannot load the model {path!r}: {err}") from None
+    for warning in caught:
+        print(f"{PROG} predict: warning: {warning.message}", file=sys.stderr)
+    if not isinstance(model, Pipeline) or not isinstance(
+        model.steps[-1][1], HypernetClassifier
+    ):
+        raise _Failure(
+            f"{path!r} holds a {type(model).__name__}, not a Pipeline from audio "
+            "to a HypernetClassifier (e.g. SpectrogramImages -> "
+            "HypernetClassifier); save the whole fitted pipeline with "
+            "skhyperdys.io.dump."
+        )
+    first = model.steps[0][1]
+    if isinstance(first, MultiTaskImages):
+        raise _Failure(
+            f"{path!r} is a multi-task model (MultiTaskImages): it needs several "
+            "recordings per subject, which this command does not pair up; "
+            "predict with the Pipeline in Python."
+        )
+    if not isinstance(first, (SpectrogramImages, ImagesAndContext)):
+        raise _Failure(
+            f"{path!r} is a Pipeline that starts from {type(first).__name__}, "
+            "not from audio (SpectrogramImages or ImagesAndContext)."
+        )
+    rates = {
+        value
+        for name, value in model.get_params(deep=True).items()
+        if name.endswith("__sr")
+    }
+    sr = rates.pop() if len(rates) == 1 else None  # None: let each step read
+    return model, model[:-1], model.steps[-1][1], sr
+
+
+def _read(path, sr, min_duration):
+    """The recording as the model's first step would read it; checked."""
+    import soundfile as sf
+
+    from .audio import load_audio
+
+    if sr is None:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"no such audio file: {path!r}")
+        try:
+            seconds = sf.info(path).duration
+        except (sf.LibsndfileError, RuntimeError) as err:
+            raise ValueError(f"could not read {path!r} as audio: {err}") from None
+        recording = path
+    else:
+        recording = load_audio(path, sr)
+        seconds = len(recording) / sr
+    if seconds < min_duration:
+        raise ValueError(
+            f"too short: {seconds:.3f} s, less than --min-duration {min_duration:g} s"
+        )
+    return recording
+
+
+def _label(rows, inputs, head, clf):
+    """Fill in the prediction columns of ``rows``."""
+    from .inspection import predictive_uncertainty
+
+    result = predictive_uncertainty(clf, head.transform(inputs))
+    codes = result.proba.argmax(axis=1)
+    for i, row in enumerate(rows):
+        row["predicted"] = str(clf.classes_[codes[i]])
+        row["probability"] = f"{result.proba[i, codes[i]]:.6f}"
+        for name in ("entropy", "mutual_information", "novelty"):
+            row[name] = f"{result[name][i]:.6f}"
+
+
+def _write_csv(rows, columns, output, overwrite):
+    if output is None:
+        writer = csv.DictWriter(
+            sys.stdout, columns, extrasaction="ignore", lineterminator="\n"
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    text = io.StringIO()
+    writer = csv.DictWriter(text, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    folder = os.path.dirname(os.path.abspath(output))
+    handle, temporary = tempfile.mkstemp(
+        dir=folder, prefix=f".{os.path.basename(output)}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "w", newline="", encoding="utf-8") as file:
+            file.write(text.getvalue())
+        if overwrite:
+            os.replace(temporary, output)
+        elif os.path.exists(output):
+            raise _Failure(f"{output!r} appeared meanwhile; not replaced.")
+        else:
+            os.replace(temporary, output)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+# --- saliency --------------------------------------------------------------------
+
+
+def _saliency_tools():
+    """``(saliency_maps, plot_saliency, pyplot)``, or a clear error."""
+    import importlib.util
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise _Failure(
+            "--saliency needs matplotlib: pip install 'skhyperdys[plot]'."
+        ) from None
+    try:
+        from .inspection import saliency_maps
+        from .plotting import plot_saliency
+    except ImportError:
+        raise _Failure(
+            "--saliency needs skhyperdys.inspection.saliency_maps and "
+            "skhyperdys.plotting.plot_saliency, which this version of skhyperdys "
+            "does not have."
+        ) from None
+    if importlib.util.find_spec("pytorch_grad_cam") is None:
+        raise _Failure(
+            "--saliency needs the grad-cam library: pip install 'skhyperdys[explain]'."
+        )
+    return saliency_maps, plot_saliency, plt
+
+
+def _png_paths(files, folder, overwrite):
+    """A distinct DIR/<name>.png per file; existing ones refused unless overwrite."""
+    paths, taken = {}, set()
+    for path in files:
+        stem = os.path.splitext(os.path.basename(path))[0] or "recording"
+        name, k = f"{stem}.png", 1
+        while name in taken:
+            k += 1
+            name = f"{stem}-{k}.png"
+        taken.add(name)
+        paths[path] = os.path.join(folder, name)
+    existing = [p for p in paths.values() if os.path.exists(p)]
+    if existing and not overwrite:
+        raise _Failure(
+            f"{len(existing)} saliency image(s) exist already, e.g. "
+            f"{existing[0]!r}; pass --overwrite to replace them."
+        )
+    return paths
+
+
+def _draw_saliency(tools, model, rows, inputs, pngs):
+    """Write the saliency image of each of ``rows``; fill in their column."""
+    saliency_maps, plot_saliency, plt = tools
+    maps = saliency_maps(model, inputs)
+    for row, result in zip(rows, maps, strict=True):
+        ax = plot_saliency(result)
+        ax.set_title(f"{os.path.basename(row['path'])}: {ax.get_title()}")
+        try:
+            ax.figure.savefig(pngs[row["path"]], dpi=100)
+        finally:
+            plt.close(ax.figure)
+        row["saliency"] = pngs[row["path"]]
