@@ -123,6 +123,11 @@ class ModelVersionWarning(UserWarning):
     The model loads, but its predictions may differ slightly from those of the
     process that saved it (e.g. another torch version's kernels).
 
+    Parameters
+    ----------
+    *args
+        The message, as for any warning.
+
     Examples
     --------
     >>> import warnings
