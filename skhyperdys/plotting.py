@@ -29,6 +29,7 @@ from .transformers import SpectrogramImages
 __all__ = [
     "plot_cv_predictions",
     "plot_feature_image",
+    "plot_saliency",
     "plot_search_scores",
     "plot_training_history",
 ]
@@ -434,3 +435,128 @@ def plot_cv_predictions(y_true, y_proba, *, pos_label=None, classes=None, axes=N
     roc_ax.set_title(f"ROC, positive class: {pos_label}")
     confusion_ax.set_title("Confusion matrix (threshold 0.5)")
     return confusion, roc
+
+
+def _cell_edges(centres, warp=None, unwarp=None):
+    """Edges of the cells around increasing centres (midpoints, half steps out).
+
+    With ``warp``, the midpoints are taken on the warped scale (Mel bands are
+    evenly spaced in Mel, not in Hz).
+    """
+    centres = np.asarray(centres, dtype=float)
+    c = warp(centres) if warp is not None else centres
+    if len(c) > 1:
+        mid = (c[:-1] + c[1:]) / 2
+        edges = np.concatenate([[2 * c[0] - mid[0]], mid, [2 * c[-1] - mid[-1]]])
+    else:
+        half = abs(c[0]) / 2 if c[0] != 0 else 0.5
+        edges = np.array([c[0] - half, c[0] + half])
+    return unwarp(edges) if unwarp is not None else edges
+
+
+def plot_saliency(result, ax=None, alpha=0.5, *, cmap="gray", map_cmap="jet"):
+    """Draw a saliency map over the log-Mel spectrogram it explains.
+
+    The log-Mel spectrogram (in dB) is drawn in ``cmap``, the map on top in
+    ``map_cmap`` with transparency ``alpha``, each cell where it belongs:
+    time in seconds across (each frame centred on its time), frequency in Hz
+    up (each Mel band centred on its centre frequency, the bands' edges
+    halfway between centres on the Mel scale, so higher bands are taller).
+
+    Parameters
+    ----------
+    result : sklearn.utils.Bunch
+        One element of :func:`skhyperdys.inspection.saliency_maps`' output:
+        ``map`` and ``log_mel`` of shape (n_mels, n_frames), ``times`` of
+        shape (n_frames,), ``frequencies`` of shape (n_mels,), and
+        ``target``.
+    ax : matplotlib Axes, default=None
+        Where to draw; ``None`` makes a new figure.
+    alpha : float, default=0.5
+        Opacity of the map, from 0 (invisible) to 1 (hides the spectrogram).
+    cmap : str, default="gray"
+        Colour map of the log-Mel spectrogram.
+    map_cmap : str, default="jet"
+        Colour map of the saliency map, with a colour bar.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The log-Mel spectrogram is ``ax.collections[0]``, the map
+        ``ax.collections[1]`` (both ``QuadMesh``).
+
+    Raises
+    ------
+    TypeError
+        If ``result`` is a list of results rather than one of them.
+    ValueError
+        If ``result`` lacks a field, its shapes disagree, or ``alpha`` is
+        not between 0 and 1.
+
+    See Also
+    --------
+    skhyperdys.inspection.saliency_maps : Computes the maps.
+
+    Examples
+    --------
+    >>> import librosa
+    >>> import numpy as np
+    >>> from sklearn.utils import Bunch
+    >>> from skhyperdys.plotting import plot_saliency
+    >>> times = np.arange(63) * 128 / 8000
+    >>> frequencies = librosa.mel_frequencies(34, fmax=4000)[1:-1]
+    >>> rng = np.random.default_rng(0)
+    >>> result = Bunch(map=rng.uniform(size=(32, 63)), times=times,
+    ...                frequencies=frequencies, target="dysarthric",
+    ...                log_mel=rng.uniform(-80, 0, size=(32, 63)))
+    >>> ax = plot_saliency(result)
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('Time (s)', 'Frequency (Hz)')
+    >>> ax.get_title()
+    'Saliency for class dysarthric'
+    """
+    import librosa
+
+    if isinstance(result, (list, tuple)):
+        raise TypeError(
+            "result must be one saliency map (a Bunch); saliency_maps returns "
+            "one per recording: pass maps[i]."
+        )
+    missing = [k for k in ("map", "log_mel", "times", "frequencies") if k not in result]
+    if missing:
+        raise ValueError(
+            f"result lacks {missing}; pass an element of saliency_maps' output."
+        )
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
+    saliency = np.asarray(result["map"], dtype=float)
+    log_mel = np.asarray(result["log_mel"], dtype=float)
+    times = np.asarray(result["times"], dtype=float)
+    frequencies = np.asarray(result["frequencies"], dtype=float)
+    shape = (len(frequencies), len(times))
+    if saliency.shape != shape or log_mel.shape != shape:
+        raise ValueError(
+            f"map {saliency.shape} and log_mel {log_mel.shape} must both have "
+            f"shape (len(frequencies), len(times)) = {shape}."
+        )
+    x = _cell_edges(times)
+    y = _cell_edges(frequencies, librosa.hz_to_mel, librosa.mel_to_hz)
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
+    ax.pcolormesh(x, y, log_mel, cmap=cmap, shading="flat")
+    overlay = ax.pcolormesh(
+        x,
+        y,
+        saliency,
+        cmap=map_cmap,
+        alpha=alpha,
+        shading="flat",
+        vmin=0,
+        vmax=max(1.0, float(saliency.max())),
+    )
+    ax.figure.colorbar(overlay, ax=ax, label="saliency")
+    ax.set(xlabel="Time (s)", ylabel="Frequency (Hz)")
+    if "target" in result:
+        ax.set_title(f"Saliency for class {result['target']}")
+    return ax

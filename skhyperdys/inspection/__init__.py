@@ -3,6 +3,8 @@
 * :func:`predictive_uncertainty`: the entropy of the prediction, the
   disagreement between the generated classifiers, and how unlike the training
   data an input is.
+* :func:`saliency_maps`: Grad-CAM attribution maps on each clip's own time x
+  Mel-frequency grid (needs ``pip install 'skhyperdys[explain]'``).
 """
 
 from ._saliency import saliency_maps

@@ -30,7 +30,8 @@ METHODS = {
 }
 
 
-def _cam_class(method):
+def _cam_classes(method):
+    """The grad-cam class of ``method`` and its classifier-output target."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}.")
     try:
@@ -40,12 +41,13 @@ def _cam_class(method):
             "saliency_maps needs the grad-cam library; install it with "
             "pip install 'skhyperdys[explain]'."
         ) from None
-    return getattr(library, METHODS[method])
+    targets = importlib.import_module("pytorch_grad_cam.utils.model_targets")
+    return getattr(library, METHODS[method]), targets.ClassifierOutputTarget
 
 
 def _image_step(steps):
     """Index of the step that makes the images, and its SpectrogramImages."""
-    for index, step in enumerate(steps):
+    for step in steps:
         if isinstance(step, MultiTaskImages):
             raise ValueError(
                 "saliency_maps explains single-task models; this pipeline makes "
@@ -169,19 +171,21 @@ def _explaining(module):
     """Evaluation mode, no parameter gradients, no in-place activations.
 
     Gradients are taken with respect to the input only, so a frozen backbone
-    works and no ``.grad`` of the classifier is touched; in-place
+    works and no parameter gradient is computed; in-place
     activations (AlexNet's ``ReLU(inplace=True)``) would otherwise overwrite
-    the convolution's output that Grad-CAM keeps.
+    the convolution's output that Grad-CAM keeps. Everything is put back
+    afterwards: the mode, ``requires_grad``, the parameters' ``.grad`` and the
+    ``inplace`` flags.
     """
     was_training = module.training
-    grads = [(p, p.requires_grad) for p in module.parameters()]
+    grads = [(p, p.requires_grad, p.grad) for p in module.parameters()]
     inplace = [
         (m, m.inplace)
         for m in module.modules()
         if isinstance(getattr(m, "inplace", None), bool)
     ]
     try:
-        for p, _ in grads:
+        for p, _, _ in grads:
             p.requires_grad_(False)
         for m, _ in inplace:
             m.inplace = False
@@ -189,8 +193,9 @@ def _explaining(module):
         with torch.enable_grad():
             yield
     finally:
-        for p, flag in grads:
+        for p, flag, grad in grads:
             p.requires_grad_(flag)
+            p.grad = grad  # grad-cam's zero_grad() clears them
         for m, flag in inplace:
             m.inplace = flag
         module.train(was_training)
@@ -232,9 +237,14 @@ def saliency_maps(estimator, X, *, target=None, method="gradcam", transformer=No
 
     The map's resolution is that of the layer: for AlexNet, 3 x 3 cells on
     64 x 64 images and 13 x 13 on the paper's 224 x 224, so it says which
-    part of the clip mattered, not which frame. Whether the map means
-    anything is worth checking the way Adebayo et al. (2018) do: the map of
-    a model with random weights should look different (the tests do this).
+    part of the clip mattered, not which frame. The map shows what the model
+    used, which need not be where the sound is: on a synthetic task whose
+    classes differed by a noise burst, a model learned the class from the
+    background (which the per-image scaling made darker when a burst was
+    there), and its map rightly pointed at the background. Whether a map
+    means anything is worth checking the way Adebayo et al. (2018) do: the
+    map of a model with random weights should look different (the tests do
+    this).
 
     Parameters
     ----------
@@ -287,7 +297,8 @@ def saliency_maps(estimator, X, *, target=None, method="gradcam", transformer=No
         If the model takes several images per sample or backbone features,
         the images are not log-Mel, the pipeline has no SpectrogramImages, a
         bare classifier comes without ``transformer``, the backbone has no
-        2-D convolution, ``target`` names no class of the classifier, or
+        2-D convolution, the images are not of the size the classifier was
+        fitted on, ``target`` names no class of the classifier, or
         ``method`` is unknown.
     sklearn.exceptions.NotFittedError
         If the classifier has not been fitted.
@@ -315,7 +326,7 @@ def saliency_maps(estimator, X, *, target=None, method="gradcam", transformer=No
     >>> float(maps[1].times[1]), maps[1].target  # hop of 128 samples at 8 kHz
     (0.016, 1)
     """
-    cam_class = _cam_class(method)
+    cam_class, target_class = _cam_classes(method)
     clf, transformer, to_audio, to_input = _split(estimator, transformer)
     transformer._check_params()
     layer = _last_conv_layer(clf.module_.embedder.backbone)
@@ -325,27 +336,21 @@ def saliency_maps(estimator, X, *, target=None, method="gradcam", transformer=No
     clf.input_spec_.check(spec)
     images = inputs["images"]
     context = inputs.get("context")
-    codes = _target_codes(clf, target, clf.predict_proba(inputs))
-
     model = _ImagesToScores(clf.module_)
     cams = []
     with _explaining(clf.module_):
+        codes = _target_codes(clf, target, clf.predict_proba(inputs))
         cam = cam_class(model=model, target_layers=[layer])
         try:
-            targets_class = importlib.import_module(
-                "pytorch_grad_cam.utils.model_targets"
-            ).ClassifierOutputTarget
-            step = clf.batch_size if isinstance(clf.batch_size, int) else 32
-            step = max(step, 1)
-            for start in range(0, len(images), step):
-                stop = start + step
-                batch = torch.tensor(images[start:stop], dtype=torch.float32)
-                batch.requires_grad_(True)
+            size = clf.batch_size if clf.batch_size > 0 else len(images)
+            for start in range(0, len(images), size):
+                batch = torch.tensor(images[start : start + size], dtype=torch.float32)
+                batch.requires_grad_(True)  # gradients reach a frozen backbone too
                 if context is not None:
                     model.context = torch.as_tensor(
-                        context[start:stop], device=clf.device
+                        context[start : start + size], device=clf.device
                     )
-                targets = [targets_class(int(c)) for c in codes[start:stop]]
+                targets = [target_class(int(c)) for c in codes[start : start + size]]
                 cams.append(cam(input_tensor=batch, targets=targets))
         finally:
             cam.activations_and_grads.release()
@@ -357,6 +362,7 @@ def saliency_maps(estimator, X, *, target=None, method="gradcam", transformer=No
         transformer.n_mels + 2, fmin=transformer.fmin, fmax=fmax
     )[1:-1]
     n_min = min_clip_length(transformer.n_fft, hop, transformer.delta_width)
+    labels = np.asarray(clf.classes_).tolist()
     results = []
     for index, item in enumerate(check_waveforms(audio)):
         y = read_waveform(item, index, sr)
@@ -381,7 +387,7 @@ def saliency_maps(estimator, X, *, target=None, method="gradcam", transformer=No
                 map=saliency.astype(np.float64),
                 times=np.arange(n_frames) * hop / sr,
                 frequencies=frequencies,
-                target=clf.classes_[codes[index]],
+                target=labels[codes[index]],
                 log_mel=log_mel,
             )
         )
