@@ -21,6 +21,7 @@ built-in data:
    calibration.
 4. **Per subject** (:mod:`skhyperdys.metrics`): each speaker's recordings
    combined into one decision.
+5. **Why**: saliency maps (:func:`skhyperdys.inspection.saliency_maps`).
 
 Small settings (150 recordings, 64x64 images, 8 epochs, a randomly
 initialised AlexNet; ``--n-recordings``, ``--epochs``). The documentation
@@ -40,8 +41,9 @@ from sklearn.pipeline import Pipeline
 
 from skhyperdys import HypernetClassifier, SpectrogramImages
 from skhyperdys.datasets import make_syllable_repetitions
-from skhyperdys.inspection import predictive_uncertainty
+from skhyperdys.inspection import predictive_uncertainty, saliency_maps
 from skhyperdys.metrics import aggregate_by_subject, subject_score
+from skhyperdys.plotting import plot_saliency
 
 parser = argparse.ArgumentParser(description="Trusting a prediction.")
 parser.add_argument("--n-recordings", type=int, default=150)
@@ -157,3 +159,30 @@ print(f"  accuracy per recording {accuracy_score(y[test], proba.argmax(1)):.3f}"
 for method in ("mean", "logodds"):
     score = subject_score(y[test], proba, groups[test], method=method)
     print(f"  accuracy per speaker ({method} of the recordings) {score:.3f}")
+
+fig, ax = plt.subplots(figsize=(6, 3))
+order = np.argsort(subject_proba[:, 1])
+truth = np.array([y[test][groups[test] == s][0] for s in subjects])
+ax.bar(
+    range(len(subjects)),
+    subject_proba[order, 1],
+    color=np.where(truth[order], "C3", "C0"),
+)
+ax.axhline(0.5, color="k", lw=0.8)
+ax.set_xticks(range(len(subjects)), subjects[order], rotation=90, fontsize=7)
+ax.set_ylabel("P(dysarthric), mean")
+ax.set_title("Per speaker (red: dysarthric, blue: healthy)")
+fig.tight_layout()
+
+# %%
+# 5. Why: where in time and frequency the model looked
+# ----------------------------------------------------
+# Grad-CAM on the backbone's last convolution, mapped back to each clip's own
+# time x Mel grid. (With 64x64 images AlexNet's last convolution is a 3x3
+# grid, so these maps are coarse; at 224x224 they are 13x13.)
+maps = saliency_maps(pipe, list(X[test[:2]]))
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+for ax, result in zip(axes, maps, strict=True):
+    plot_saliency(result, ax=ax)
+    ax.set_title(f"explains class {result.target}")
+fig.tight_layout()
