@@ -14,6 +14,9 @@ GALLERY_ARGV = {
     "plot_cross_validated_predictions.py": SMALL.split(),
     "plot_subject_vs_record_splits.py": SMALL.split(),
     "grid_search_context_dim.py": "--n-recordings 90 --epochs 6".split(),
+    "grid_search_backbone.py": (
+        "--n-recordings 90 --epochs 10 --backbones alexnet convnext_tiny".split()
+    ),
     "plot_trusting_predictions.py": "--n-recordings 120 --epochs 8".split(),
     "reproduce_paper.py": (
         "--n-recordings 40 --epochs 2 --folds 2 --image-size 64".split()
