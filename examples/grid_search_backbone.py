@@ -12,9 +12,9 @@ of hand-picked architectures rather than over a space of them.
 The backbones are frozen (``freeze_backbone=True``): each fit computes the
 backbone's features of its training images once and trains only the
 embedding layer and the hypernetwork head on them, so that the grid (4
-backbones x the paper's 4 context sizes, 3 folds) takes a few minutes on a
-2-core CPU; fine-tuning every candidate for as many epochs would take many
-times longer.
+backbones x the paper's 4 context sizes, 3 folds) takes about two minutes
+on an idle 2-core CPU; fine-tuning every candidate for as many epochs would
+take many times longer.
 
 A frozen backbone is meant for pretrained weights: pass ``--weights imagenet``
 (torchvision's ImageNet weights of each model, downloaded once into the torch
