@@ -275,3 +275,69 @@ def test_labels_follow_ids_when_a_middle_score_is_unusable(
     assert "PZ002" not in ds.groups
     assert len(set(ds.groups)) == len(SHEET) - 1
     check_rows_follow_ids(ds, sheet_tree, target, sheet)
+
+
+# --- who is in the study: everyone, or the ALS patients alone ----------------------
+
+
+@pytest.mark.parametrize("target", ["dysarthria", "severity"])
+def test_population_als_keeps_the_patients_alone(voc, target):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the controls' recordings are not "unknown"
+        ds = load_voc_als(voc, target=target, population="als")
+    assert list(ds.groups) == ["PZ001", "PZ002", "PZ004", "PZ005"]
+    assert set(ds.frame["Category"]) == {"ALS"}
+    everyone = load_voc_als(voc, target=target)
+    assert list(everyone.groups) == [s[0] for s in SUBJECTS]
+    # each patient keeps the label it has in the whole data set
+    same = dict(zip(everyone.groups, everyone.target, strict=True))
+    assert ds.target.tolist() == [same[sid] for sid in ds.groups]
+    if target == "dysarthria":
+        np.testing.assert_array_equal(ds.target, [0, 1, 1, 1])
+
+
+def test_population_als_in_both_layouts(voc):
+    wide = load_voc_als(voc, task=["pa", "ta"], population="als")
+    assert wide.data.shape == (4, 2)
+    long = load_voc_als(voc, task=["pa", "ta"], layout="long", population="als")
+    assert len(long.data) == 8 and not any(g.startswith("CT") for g in long.groups)
+
+
+def test_population_als_with_target_als_is_one_class(voc):
+    with pytest.raises(ValueError, match="single class"):
+        load_voc_als(voc, target="als", population="als")
+    with pytest.raises(ValueError, match=r"population must be one of \('all', 'als'\)"):
+        load_voc_als(voc, population="patients")
+
+
+# --- the warning says what happened: left out, or kept with other rows --------------
+
+
+def test_long_layout_warning_says_the_subject_keeps_its_other_rows(voc):
+    (voc / "rhythmTA" / "PZ002_rhythmTA.wav").unlink()
+    with pytest.warns(UserWarning) as record:
+        long = load_voc_als(voc, task=["pa", "ta"], layout="long")
+    (message,) = [str(w.message) for w in record]
+    assert "left out" not in message
+    assert "keep the rows of their other tasks" in message
+    assert "rhythmTA: subjects without a recording: ['PZ002']" in message
+    assert list(long.groups).count("PZ002") == 1
+    # the wide layout does leave PZ002 out, and says so
+    with pytest.warns(UserWarning, match=r"left out of the dataset: rhythmTA"):
+        wide = load_voc_als(voc, task=["pa", "ta"])
+    assert "PZ002" not in wide.groups
+
+
+def test_long_layout_subject_without_any_task_is_left_out(voc):
+    for folder in ("rhythmPA", "rhythmTA"):
+        (voc / folder / f"PZ004_{folder}.wav").unlink()
+    (voc / "rhythmTA" / "PZ002_rhythmTA.wav").unlink()
+    with pytest.warns(UserWarning) as record:
+        long = load_voc_als(voc, task=["pa", "ta"], layout="long")
+    (message,) = [str(w.message) for w in record]
+    left_out, kept = message.split("absent recordings")
+    assert "left out of the dataset" in left_out and "PZ004" in left_out
+    assert "PZ002" in kept and "PZ004" not in kept
+    assert "PZ004" not in long.groups and "PZ002" in long.groups
+    with pytest.raises(ValueError, match=r"found: .*PZ004.*PZ002"):
+        load_voc_als(voc, task=["pa", "ta"], layout="long", on_missing="raise")

@@ -1,9 +1,16 @@
 """Data: the built-in synthetic recordings and the VOC-ALS loader."""
 
 from ._synthetic import make_syllable_repetitions
-from ._voc_als import TARGETS, TASKS, load_voc_als, read_voc_als_metadata
+from ._voc_als import (
+    POPULATIONS,
+    TARGETS,
+    TASKS,
+    load_voc_als,
+    read_voc_als_metadata,
+)
 
 __all__ = [
+    "POPULATIONS",
     "TARGETS",
     "TASKS",
     "load_voc_als",

@@ -12,7 +12,7 @@ from sklearn.utils import Bunch
 
 from ..audio import load_audio as _read_audio
 
-__all__ = ["TASKS", "TARGETS", "load_voc_als", "read_voc_als_metadata"]
+__all__ = ["POPULATIONS", "TASKS", "TARGETS", "load_voc_als", "read_voc_als_metadata"]
 
 #: Short task names and the folders VOC-ALS keeps their recordings in.
 TASKS = {
@@ -27,6 +27,8 @@ TASKS = {
 }
 #: Targets :func:`load_voc_als` can build.
 TARGETS = ("dysarthria", "als", "severity")
+#: Who :func:`load_voc_als` keeps: everyone, or the ALS patients alone.
+POPULATIONS = ("all", "als")
 
 _SPEECH = "ALSFRS-R_SpeechSubscore"
 
@@ -51,6 +53,7 @@ def load_voc_als(
     task="pa",
     *,
     target="dysarthria",
+    population="all",
     load_audio=False,
     sr=8000,
     layout="wide",
@@ -86,6 +89,20 @@ def load_voc_als(
         and its remark that it did *not* predict severity levels point to
         dysarthria present vs absent, so that is the default; ``"als"`` is
         the other plausible reading.
+    population : {"all", "als"}, default="all"
+        Who is in the data set. ``"all"``: the ALS patients and the healthy
+        controls (IDs ``CT###``), who count as speakers without dysarthria
+        (item 4) for ``target="dysarthria"`` and ``"severity"``. ``"als"``:
+        the ALS patients alone (``Category`` ``ALS``, about 102 subjects),
+        the controls left out without a warning.
+
+        The paper can be read both ways: its title and its framing on the
+        ALSFRS-R speech item (which controls do not have) point to patients
+        only, dysarthric or not; its data set description includes the 51
+        controls, which as negatives make the classes more balanced and the
+        task easier. ``"all"`` keeps the behaviour of earlier versions.
+        ``target="als"`` needs ``"all"`` (with patients only it has one
+        class).
     load_audio : bool, default=False
         ``False``: ``data`` holds file paths, which
         :class:`~skhyperdys.SpectrogramImages` reads when needed (little
@@ -105,6 +122,9 @@ def load_voc_als(
         patients without the speech score a target needs. ``"warn"``: leave
         them out and warn, naming each. ``"raise"``: raise a ValueError naming
         them. Labels and audio are matched by subject ID, never by position.
+        With ``layout="long"`` a subject lacking some of the tasks keeps the
+        rows of the others, and the warning says so; a subject lacking all
+        of them is left out.
     metadata : str, default="VOC-ALS.xlsx"
         Name of the metadata spreadsheet in ``root``.
 
@@ -145,8 +165,9 @@ def load_voc_als(
     ValueError
         For an unknown task, target, layout or ``on_missing``, a spreadsheet
         without the needed columns, duplicated IDs, a ``Category`` other than
-        ``ALS`` or ``HC``, no subject with all requested tasks, or anything
-        left out under ``on_missing="raise"``.
+        ``ALS`` or ``HC``, no subject with all requested tasks, an unknown
+        ``population``, ``target="als"`` with ``population="als"`` (one
+        class), or anything left out under ``on_missing="raise"``.
     ImportError
         If openpyxl, needed to read the spreadsheet, is not installed.
 
@@ -183,12 +204,27 @@ def load_voc_als(
     ([3, 3, 1], ['4', '4', '2'])
     >>> os.path.basename(ds.data[0])
     'CT001_rhythmPA.wav'
+
+    The ALS patients alone (dysarthric or not):
+
+    >>> load_voc_als(root, task="pa", population="als").groups.tolist()
+    ['PZ001', 'PZ002']
     """
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"VOC-ALS folder not found: {str(root)!r}")
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}.")
+    if population not in POPULATIONS:
+        raise ValueError(
+            f"population must be one of {POPULATIONS}, got {population!r}."
+        )
+    if target == "als" and population == "als":
+        raise ValueError(
+            "target='als' with population='als' has a single class (every "
+            "subject has ALS); use population='all' (ALS vs controls) or "
+            "target='dysarthria' or 'severity' for the patients alone."
+        )
     if layout not in ("wide", "long"):
         raise ValueError(f"layout must be 'wide' or 'long', got {layout!r}.")
     if on_missing not in ("warn", "raise"):
@@ -197,36 +233,58 @@ def load_voc_als(
     problems = []
 
     frame = read_voc_als_metadata(root / metadata)
+    # every metadata ID counts as known, so that the recordings of a subject
+    # left out on purpose (a control with population="als") or for a missing
+    # score are not reported as lacking metadata
+    known = set(frame["ID"])
+    if population == "als":
+        frame = frame[frame["Category"] == "ALS"]
     labels, unlabeled = _make_target(frame, target)
     if unlabeled:
         problems.append(
             f"no usable {_SPEECH} for target={target!r}: {', '.join(unlabeled)}"
         )
-    known = set(frame["ID"])
     frame = frame[frame["ID"].isin(labels.index)]
 
     files = {}
     for folder in folders:
-        # every metadata ID counts as known, so that the recordings of a patient
-        # left out for a missing score are not reported as lacking metadata
         files[folder], unknown, unreadable = _scan_folder(root / folder, folder, known)
         if unknown:
             problems.append(f"{folder}: recordings without metadata: {unknown}")
         if unreadable:
             problems.append(f"{folder}: unreadable audio files: {unreadable}")
     ids = sorted(frame["ID"])
+    long = layout == "long" and len(folders) > 1
+    # long layout: a subject lacking only some tasks keeps the others' rows
+    kept = []
+    if long:
+        without_any = [i for i in ids if not any(i in files[f] for f in folders)]
+        if without_any:
+            problems.append(
+                f"subjects without a recording of any of {folders}: {without_any}"
+            )
     for folder in folders:
         lacking = [i for i in ids if i not in files[folder]]
+        if long:
+            lacking = [i for i in lacking if i not in without_any]
         if lacking:
-            problems.append(f"{folder}: subjects without a recording: {lacking}")
-    if layout == "wide" or len(folders) == 1:
-        ids = [i for i in ids if all(i in files[f] for f in folders)]
+            (kept if long else problems).append(
+                f"{folder}: subjects without a recording: {lacking}"
+            )
+    ids = [i for i in ids if (any if long else all)(i in files[f] for f in folders)]
 
-    if problems:
-        message = "VOC-ALS: left out of the dataset: " + "; ".join(problems)
+    if problems or kept:
         if on_missing == "raise":
-            raise ValueError(message.replace("left out of the dataset", "found"))
-        warnings.warn(message, UserWarning, stacklevel=2)
+            raise ValueError("VOC-ALS: found: " + "; ".join(problems + kept))
+        parts = []
+        if problems:
+            parts.append("left out of the dataset: " + "; ".join(problems))
+        if kept:
+            parts.append(
+                "absent recordings (layout='long': these subjects keep the rows "
+                "of their other tasks): " + "; ".join(kept)
+            )
+        warnings.warn("VOC-ALS: " + ". ".join(parts), UserWarning, stacklevel=2)
     if not ids:
         raise ValueError(f"VOC-ALS: no subject has recordings of {folders}.")
 
@@ -234,7 +292,7 @@ def load_voc_als(
         return _read_audio(path, sr) if load_audio else path
 
     frame = frame.set_index("ID", drop=False)
-    if len(folders) == 1 or layout == "wide":
+    if not long:
         rows = [(i, None) for i in ids]
         data = [[read(files[f][i]) for f in folders] for i in ids]
         if len(folders) == 1:
