@@ -11,7 +11,10 @@ the model's own last layer was.
 import copy
 import os
 import socket
+import threading
+import urllib.request
 from contextlib import contextmanager
+from urllib.parse import urlparse
 
 import torch
 import torchvision
@@ -39,7 +42,10 @@ BACKBONES = (
 # Models whose forward returns auxiliary outputs while training.
 _UNSUPPORTED = ("googlenet", "inception_v3")
 
-# Seconds to wait for torchvision's weight server before giving up.
+# Seconds to wait for a connection to torchvision's weight server (name
+# resolution included) before calling the machine offline.
+_CONNECT_TIMEOUT = 3
+# Seconds a started download may stall before giving up.
 _DOWNLOAD_TIMEOUT = 20
 
 
@@ -71,10 +77,55 @@ def _socket_timeout(seconds):
         socket.setdefaulttimeout(previous)
 
 
+def _cached_file(url):
+    """Where ``torch.hub.load_state_dict_from_url`` keeps the file of ``url``."""
+    name = os.path.basename(urlparse(url).path)
+    return os.path.join(torch.hub.get_dir(), "checkpoints", name)
+
+
+def _check_reachable(url, timeout=_CONNECT_TIMEOUT):
+    """Raise OSError unless a connection to ``url``'s server opens in time.
+
+    The server is the proxy urllib would use for ``url``, if any. Name
+    resolution has no timeout of its own (it can hang for tens of seconds
+    when no DNS server answers), so the attempt runs in a daemon thread that
+    is abandoned after ``timeout`` seconds.
+    """
+    parts = urlparse(url)
+    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(host):
+        proxy = urlparse(proxy if "://" in proxy else f"http://{proxy}")
+        host, port = proxy.hostname, proxy.port or 80
+    outcome = {}
+
+    def connect():
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            outcome["ok"] = True
+        except OSError as err:
+            outcome["error"] = err
+
+    thread = threading.Thread(target=connect, daemon=True, name="weights-probe")
+    thread.start()
+    thread.join(timeout)
+    if not outcome.get("ok"):
+        raise outcome.get("error") or TimeoutError(
+            f"no connection to {host}:{port} within {timeout} s"
+        )
+
+
 def _imagenet_state_dict(name):
-    """torchvision's ImageNet weights for model ``name`` (cache or download)."""
+    """torchvision's ImageNet weights for model ``name`` (cache or download).
+
+    Without the file in the torch hub cache, a connection to the download
+    server is tried first, for at most ``_CONNECT_TIMEOUT`` seconds: offline,
+    the error comes at once rather than after a network timeout.
+    """
     weights = torchvision.models.get_model_weights(name).DEFAULT
     try:
+        if not os.path.exists(_cached_file(weights.url)):
+            _check_reachable(weights.url)
         with _socket_timeout(_DOWNLOAD_TIMEOUT):
             return weights.get_state_dict(progress=False)
     except OSError as err:  # URLError, socket.timeout, name resolution, ...

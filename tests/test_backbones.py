@@ -1,3 +1,5 @@
+import socket
+import threading
 import time
 import urllib.error
 
@@ -9,7 +11,7 @@ from conftest import small_classifier
 from torch import nn
 from torchvision.models import AlexNet_Weights, alexnet
 
-from skhyperdys import BackboneFeatures
+from skhyperdys import BackboneFeatures, backbones
 from skhyperdys.backbones import (
     BACKBONES,
     load_state_dict_file,
@@ -152,6 +154,8 @@ def test_imagenet_without_network_says_how_to_proceed(monkeypatch, name, url):
 
 def test_imagenet_weights_are_loaded(monkeypatch):
     reference = torchvision.models.resnet18()
+    # online: the download server answers (this machine has no network)
+    monkeypatch.setattr(backbones, "_check_reachable", lambda url: None)
     monkeypatch.setattr(
         type(torchvision.models.ResNet18_Weights.DEFAULT),
         "get_state_dict",
@@ -190,3 +194,75 @@ def test_classifier_takes_a_module_of_its_own():
     before = mine[0].weight.detach().clone()
     clf.partial_fit(X, [0, 1] * 4)
     torch.testing.assert_close(mine[0].weight, before)
+
+
+# --- offline: the error comes at once, not after a network timeout --------------------
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
+
+
+@pytest.fixture
+def empty_hub(monkeypatch, tmp_path):
+    """No cached weights, no proxy."""
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def test_imagenet_on_a_hanging_network_fails_quickly(monkeypatch, empty_hub):
+    """A connection that never answers (a silent DNS server, a dropped SYN)."""
+    release, attempts = threading.Event(), []
+
+    def hang(address, *args, **kwargs):
+        attempts.append(address)
+        release.wait(60)  # far beyond the connect timeout
+        raise OSError("released")
+
+    def download(*args, **kwargs):
+        raise AssertionError("no download may start when the server is unreachable")
+
+    monkeypatch.setattr(socket, "create_connection", hang)
+    monkeypatch.setattr(AlexNet_Weights, "get_state_dict", download)
+    start = time.perf_counter()
+    try:
+        with pytest.raises(RuntimeError) as info:
+            make_backbone("alexnet", weights="imagenet")
+        elapsed = time.perf_counter() - start
+    finally:
+        release.set()
+    assert attempts == [("download.pytorch.org", 443)]
+    assert elapsed < backbones._CONNECT_TIMEOUT + 1.5
+    assert backbones._CONNECT_TIMEOUT <= 3
+    message = str(info.value)
+    assert AlexNet_Weights.IMAGENET1K_V1.url in message and "weights=None" in message
+    assert "TimeoutError" in message and "weights='/path/to/alexnet.pth'" in message
+
+
+def test_cached_imagenet_weights_need_no_network(monkeypatch, empty_hub):
+    reference = alexnet()
+    cached = empty_hub / "checkpoints" / "alexnet-owt-7be5be79.pth"
+    cached.parent.mkdir()
+    torch.save(reference.state_dict(), cached)
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the cache needs no connection")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    trunk, _, _ = make_backbone("alexnet", weights="imagenet")
+    torch.testing.assert_close(trunk.features[0].weight, reference.features[0].weight)
+
+
+def test_weights_server_is_reached_through_the_proxy(monkeypatch, empty_hub):
+    attempts = []
+
+    def refuse(address, *args, **kwargs):
+        attempts.append(address)
+        raise ConnectionRefusedError("refused")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    monkeypatch.setenv("no_proxy", "")
+    with pytest.raises(RuntimeError, match="ConnectionRefusedError"):
+        make_backbone("alexnet", weights="imagenet")
+    assert attempts == [("proxy.example", 3128)]
