@@ -1,9 +1,16 @@
 """Keep torch and BLAS/OpenMP thread pools from fighting each other."""
 
 from contextlib import contextmanager
+from functools import lru_cache
 
 import torch
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
+
+
+@lru_cache(maxsize=1)
+def _controller():
+    # Finding the loaded BLAS/OpenMP libraries takes milliseconds: do it once.
+    return ThreadpoolController()
 
 
 @contextmanager
@@ -18,7 +25,7 @@ def single_threaded():
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with threadpool_limits(limits=1):
+        with _controller().limit(limits=1):
             yield
     finally:
         torch.set_num_threads(previous)

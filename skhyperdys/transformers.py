@@ -43,7 +43,7 @@ __all__ = [
 
 # Recordings handed to a joblib task at once: large enough to amortise the
 # dispatch, small enough to keep every worker busy and memory bounded.
-_CHUNK = 32
+_CHUNK = 16
 
 
 class SpectrogramImages(TransformerMixin, BaseEstimator):
@@ -110,15 +110,18 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
     backend : {"auto", "torch", "librosa"}, default="auto"
         ``"librosa"``: one librosa call chain per clip (channel 0 is exactly
         librosa's output). ``"torch"``: the batched path of
-        :mod:`skhyperdys.batched` (one FFT and one Mel product for a chunk
-        of clips), equal to librosa's numbers to about 1e-6 of each matrix's
-        scale, faster. ``"auto"``: ``"torch"``.
+        :mod:`skhyperdys.batched` (on the CPU in numpy and scipy: one FFT and
+        one Mel product for a chunk of clips, deltas and resizing as sparse
+        matrices; on a GPU in torch), equal to librosa's numbers to about
+        1e-6 of each matrix's scale, several times faster. ``"auto"``:
+        ``"torch"``.
     device : str, default="cpu"
         Where the torch backend computes (``"cuda"`` for a GPU).
     n_jobs : int or None, default=None
-        Number of joblib workers for :meth:`transform`; ``None`` means 1
-        unless in a :func:`joblib.parallel_config` context, ``-1`` all cores.
-        Each worker runs single-threaded to avoid oversubscription.
+        Number of threads for :meth:`transform`; ``None`` means 1 unless in
+        a :func:`joblib.parallel_config` context, ``-1`` all cores. Each
+        thread runs with one BLAS and one torch thread, so ``n_jobs`` threads
+        use ``n_jobs`` cores.
     verbose : int, default=0
         If > 0, show a progress bar during :meth:`transform`.
 
@@ -226,8 +229,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
             )
         size = self.image_size
         if len(size) != 2 or not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1
-            for s in size
+            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in size
         ):
             raise ValueError(
                 f"image_size must be a pair of positive integers, got {size!r}."
@@ -352,16 +354,44 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         out = np.empty(
             (len(items), 3, *params["image_size"]), dtype=_dtype_name(self.dtype)
         )
-        chunks = _map_chunks(
-            _images_for_chunk,
-            items,
-            (self.sr, params, backend, self.device),
-            self.n_jobs,
-            self.verbose,
-            "SpectrogramImages",
-        )
-        for start, images in chunks:
-            out[start : start + len(images)] = images
+
+        def images(start):
+            chunk = items[start : start + _CHUNK]
+            clips = [
+                read_waveform(item, start + i, self.sr) for i, item in enumerate(chunk)
+            ]
+            target = out[start : start + len(chunk)]
+            if backend == "torch":
+                batched.feature_images(
+                    clips, self.sr, device=self.device, out=target, **params
+                )
+            else:
+                target[...] = [feature_image(y, self.sr, **params) for y in clips]
+            return len(chunk)
+
+        # Threads, not processes: the work is numpy, scipy and torch calls
+        # that release the GIL, and each thread writes its images straight
+        # into `out` (no copies back from worker processes). One BLAS and
+        # one torch thread each, so that n_jobs threads use n_jobs cores.
+        starts = range(0, len(items), _CHUNK)
+        n_jobs = min(effective_n_jobs(self.n_jobs), max(len(starts), 1))
+        with (
+            single_threaded(),
+            tqdm(
+                total=len(items),
+                disable=not self.verbose,
+                desc="SpectrogramImages",
+                unit="clip",
+            ) as bar,
+        ):
+            if n_jobs == 1:
+                done = map(images, starts)
+            else:
+                done = Parallel(
+                    n_jobs=n_jobs, backend="threading", return_as="generator_unordered"
+                )(delayed(images)(start) for start in starts)
+            for n in done:
+                bar.update(n)
         return out
 
     def __sklearn_is_fitted__(self):
@@ -403,15 +433,6 @@ def _map_chunks(func, items, args, n_jobs, verbose, desc):
         for start, result in zip(starts, results, strict=True):
             yield start, result
             bar.update(len(result))
-
-
-def _images_for_chunk(items, start, sr, params, backend, device):
-    """Feature images of consecutive recordings ``items`` (X[start:...])."""
-    with single_threaded():
-        clips = [read_waveform(item, start + i, sr) for i, item in enumerate(items)]
-        if backend == "torch":
-            return batched.feature_images(clips, sr, device=device, **params)
-        return np.stack([feature_image(y, sr, **params) for y in clips])
 
 
 class MultiTaskImages(TransformerMixin, BaseEstimator):

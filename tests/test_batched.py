@@ -1,11 +1,20 @@
-"""The batched torch path against librosa (the reference)."""
+"""The batched paths (numpy/scipy on the CPU, torch elsewhere) against librosa."""
 
 import librosa
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 
-from skhyperdys.batched import delta_operators, feature_images, feature_stacks
-from skhyperdys.features import feature_image, feature_stack
+from skhyperdys.batched import (
+    _scale_into,
+    delta_matrix,
+    delta_operators,
+    feature_images,
+    feature_stacks,
+    resize_matrix,
+)
+from skhyperdys.features import feature_image, feature_stack, scale_image
 
 SR = 8000
 
@@ -63,3 +72,65 @@ def test_images_match_per_clip_path(clips):
 def test_feature_stacks_rejects_unknown_features():
     with pytest.raises(ValueError, match="features must be one of"):
         feature_stacks([np.zeros(8000)], 8000, features="cqt")
+
+
+@pytest.mark.parametrize("features", ["logmel", "mfcc"])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(image_size=(96, 80)),
+        # Frequency shrunk (40 bands -> 24 rows), time enlarged; no top_db.
+        dict(image_size=(24, 700), n_fft=256, hop_length=64, n_mels=40,
+             delta_width=5, top_db=None),
+        dict(image_size=(64, 64), fmin=100.0, fmax=3000.0, n_mfcc=13),
+    ],
+)  # fmt: skip
+def test_cpu_images_match_librosa_for_every_setting(clips, features, settings):
+    # Unscaled, so that each channel's error is seen at its own scale.
+    images = feature_images(clips, SR, features=features, scaling=None, **settings)
+    for y, image in zip(clips, images, strict=True):
+        ref = feature_image(y, SR, features=features, scaling=None, **settings)
+        for channel in range(3):
+            assert _relative_error(image[channel], ref[channel]) < 1e-4
+
+
+@pytest.mark.parametrize("scaling", ["imagenet", "minmax", "standard", None])
+def test_scaling_matches_scale_image(scaling):
+    # Channels far from zero (MFCC 0 sits near -500 dB): scaling must
+    # subtract before multiplying, or float32 cancellation costs 1e-3.
+    rng = np.random.default_rng(0)
+    images = (rng.standard_normal((4, 3, 16, 12)) - 500).astype(np.float32)
+    images[1, 2] = -3.0  # a constant channel
+    got = _scale_into(np.empty_like(images), images, scaling)
+    expected = np.stack([scale_image(image, scaling) for image in images])
+    np.testing.assert_allclose(got, expected, rtol=0, atol=2e-5)
+
+
+def test_images_are_written_into_out_and_rounded_once(clips):
+    full = feature_images(clips, SR, image_size=(32, 32))
+    out = np.full((len(clips) + 2, 3, 32, 32), 7, dtype=np.float16)
+    got = feature_images(clips, SR, image_size=(32, 32), out=out[1:-1])
+    assert np.shares_memory(got, out)
+    np.testing.assert_array_equal(out[1:-1], full.astype(np.float16))
+    assert (out[0] == 7).all() and (out[-1] == 7).all()  # nothing else touched
+
+
+@pytest.mark.parametrize(("n_in", "n_out"), [(688, 224), (128, 224), (40, 24),
+                                             (9, 300), (224, 224), (1, 5)])  # fmt: skip
+def test_resize_matrix_is_torchs_antialiased_resize(n_in, n_out):
+    x = np.random.default_rng(n_in).standard_normal((n_in, 3))
+    by_torch = F.interpolate(
+        torch.tensor(x)[None, None], size=(n_out, 3), mode="bilinear",
+        antialias=True, align_corners=False,
+    )[0, 0].numpy()  # fmt: skip
+    np.testing.assert_allclose(resize_matrix(n_in, n_out) @ x, by_torch, atol=1e-12)
+
+
+@pytest.mark.parametrize("width", [3, 5, 9])
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("n_frames", [9, 10, 57])
+def test_delta_matrix_is_librosa_delta(width, order, n_frames):
+    S = np.random.default_rng(n_frames).standard_normal((4, n_frames))
+    expected = librosa.feature.delta(S, width=width, order=order)
+    got = S @ delta_matrix(n_frames, width, order).T
+    np.testing.assert_allclose(got, expected, atol=1e-10)
