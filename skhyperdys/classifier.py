@@ -1,6 +1,7 @@
 """The skorch classifier: a backbone embedding and a hypernetwork head."""
 
 import contextlib
+import copy
 import os
 from numbers import Integral
 
@@ -18,10 +19,11 @@ from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring
 from skorch.dataset import unpack_data
-from skorch.utils import to_tensor
+from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
 
 from ._inputs import InputSpec, parse_input, summarise
+from ._precision import PRECISIONS, compute_dtype
 from .backbones import make_backbone, torchvision_backbones
 from .modules import (
     ConcatFusion,
@@ -174,6 +176,25 @@ class HypernetClassifier(NeuralNetClassifier):
         Shuffle the training batches every epoch.
     device : str or torch.device, default="cpu"
         ``"cuda"`` to train on a GPU.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Arithmetic of the model. ``"float32"``: everything in float32.
+        ``"bfloat16"`` or ``"float16"``: training in mixed precision
+        (``torch.autocast``: convolutions and matrix products in the reduced
+        precision, weights and optimizer in float32; float16 with a gradient
+        scaler), and prediction by a copy of the backbone and embedding layer
+        cast to that precision (made once per trained state, kept until the
+        weights change). Several times faster on hardware with units for it:
+        bfloat16 on CPUs with AVX512-BF16 or AMX and on GPUs from Ampere on,
+        float16 on GPUs. Without such units it falls back to float32 with a
+        warning. Predictions agree with float32 on about 99 % or more of
+        clips (``benchmarks/bench_inference.py``); set it after fitting
+        (``set_params(precision="bfloat16")``) to predict faster with a model
+        trained in float32.
+    channels_last : bool, default=False
+        Store the backbone's convolution weights and the images in
+        channels-last memory layout, which oneDNN and cuDNN convolutions
+        run faster on (``benchmarks/bench_inference.py``). Same numbers up
+        to rounding.
     callbacks : list or None, default=None
         Extra skorch callbacks, e.g. ``EarlyStopping(load_best=True)``.
     verbose : int, default=0
@@ -236,6 +257,8 @@ class HypernetClassifier(NeuralNetClassifier):
         "fusion": [StrOptions({"gmu", "concat"}), callable],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "random_state": ["random_state"],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "channels_last": ["boolean"],
     }
 
     def __init__(
@@ -262,6 +285,8 @@ class HypernetClassifier(NeuralNetClassifier):
         train_split=None,
         iterator_train__shuffle=True,
         device="cpu",
+        precision="float32",
+        channels_last=False,
         callbacks=None,
         verbose=0,
         **kwargs,
@@ -292,6 +317,8 @@ class HypernetClassifier(NeuralNetClassifier):
         self.fusion = fusion
         self.class_weight = class_weight
         self.random_state = random_state
+        self.precision = precision
+        self.channels_last = channels_last
 
     def __setattr__(self, name, value):
         # A backbone module of the user's is a parameter, copied at each fit,
@@ -403,6 +430,9 @@ class HypernetClassifier(NeuralNetClassifier):
         kwargs = dict(embedder=embedder, head=head, fusion=fusion)
         kwargs.update(self.get_params_for("module"))
         self.module_ = self.initialized_instance(self.module, kwargs)
+        if self.channels_last:
+            self.module_.to(memory_format=torch.channels_last)
+        self._weights_changed()
         return self
 
     def _build_embedder(self, spec):
@@ -648,7 +678,121 @@ class HypernetClassifier(NeuralNetClassifier):
             The module's output.
         """
         fit_params.pop("groups", None)
-        return super().infer(x, **fit_params)
+        if self.channels_last and "images" in x:
+            x = {**x, "images": _channels_last(to_tensor(x["images"], self.device))}
+        dtype = self._compute_dtype()
+        if dtype is None:
+            return super().infer(x, **fit_params)
+        if getattr(self, "_predicting", False):
+            # The cast copy of the model, fixed between weight updates.
+            x = to_tensor(x, device=self.device)
+            return self._inference_module(dtype)(**x, **fit_params).float()
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type, dtype=dtype):
+            return super().infer(x, **fit_params).float()
+
+    def _weights_changed(self):
+        """Invalidate the cast copy of the model (see :meth:`_inference_module`)."""
+        self.__dict__["_weights_version"] = self.__dict__.get("_weights_version", 0) + 1
+
+    def load_params(self, *args, **kwargs):
+        """Load saved parameters, as :meth:`skorch.NeuralNet.load_params`.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            Passed to :meth:`skorch.NeuralNet.load_params` (``f_params``,
+            ``f_optimizer``, ``f_history``, ``checkpoint``, ...).
+        """
+        self._weights_changed()
+        return super().load_params(*args, **kwargs)
+
+    def _compute_dtype(self):
+        """``compute_dtype(precision, device)``, checked (and warned about) once."""
+        key = (self.precision, str(self.device))
+        cached = self.__dict__.get("_dtype_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, compute_dtype(self.precision, self.device or "cpu"))
+            self.__dict__["_dtype_cache"] = cached
+        return cached[1]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        for name in ("_inference_cache", "_grad_scaler", "_dtype_cache"):
+            state.pop(name, None)
+        return state
+
+    def _inference_module(self, dtype):
+        """``module_`` with its embedder cast to ``dtype``, made once per weights.
+
+        Rebuilt after a training step, :meth:`initialize` or
+        :meth:`load_params`; weights changed by hand in ``module_`` are not
+        seen until then.
+
+        The embedder (backbone and embedding layer) holds nearly all of the
+        parameters and all of the work; the head and fusion stay in float32,
+        and so do the probabilities.
+        """
+        key = (id(self.module_), dtype, self.__dict__.get("_weights_version", 0))
+        cached = self.__dict__.get("_inference_cache")
+        if cached is None or cached[0] != key:
+            module = copy.deepcopy(self.module_).eval()
+            module.embedder.to(dtype)
+            self.__dict__["_inference_cache"] = (key, module)
+        return self.__dict__["_inference_cache"][1]
+
+    @contextlib.contextmanager
+    def _prediction(self):
+        """Mark calls of ``infer`` as prediction (the cast copy may serve them)."""
+        self.__dict__["_predicting"] = True
+        try:
+            yield
+        finally:
+            self.__dict__["_predicting"] = False
+
+    def train_step(self, batch, **fit_params):
+        """One optimizer step; with ``precision="float16"``, with loss scaling.
+
+        float16 gradients of small losses underflow to zero; a
+        :class:`torch.amp.GradScaler` multiplies the loss before
+        ``backward`` and divides the gradients before the step (skipping
+        steps whose gradients overflowed). Other precisions use skorch's
+        step unchanged.
+
+        Parameters
+        ----------
+        batch : tuple
+            One batch from the training iterator.
+        **fit_params
+            Passed to :meth:`infer`.
+
+        Returns
+        -------
+        step : dict
+            ``{"loss": loss, "y_pred": y_pred}`` as in skorch.
+        """
+        self._weights_changed()
+        if self._compute_dtype() != torch.float16:
+            return super().train_step(batch, **fit_params)
+        scaler = self.__dict__.get("_grad_scaler")
+        if scaler is None:
+            scaler = torch.amp.GradScaler(torch.device(self.device).type)
+            self.__dict__["_grad_scaler"] = scaler
+        self._zero_grad_optimizer()
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(self.optimizer_)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+        )
+        scaler.step(self.optimizer_)
+        scaler.update()
+        return {"loss": loss, "y_pred": y_pred}
 
     # --- fitting and prediction -------------------------------------------
 
@@ -712,6 +856,7 @@ class HypernetClassifier(NeuralNetClassifier):
         """
         if not (self.warm_start and self.initialized_):
             X, y = self._set_up(X, y)
+            self.__dict__.pop("_grad_scaler", None)  # a new fit, a new scale
         with _seeded(self.seed_, self._cuda_devices()):
             return super().fit(X, y, **fit_params)
 
@@ -845,7 +990,8 @@ class HypernetClassifier(NeuralNetClassifier):
         >>> bool((clf.predict_proba(X) == proba).all())  # deterministic
         True
         """
-        return super().predict_proba(X)
+        with self._prediction():
+            return super().predict_proba(X)
 
     def predict(self, X):
         """Predicted class labels.
@@ -931,7 +1077,8 @@ class HypernetClassifier(NeuralNetClassifier):
         True
         """
         dataset = self.get_dataset(X)
-        module = self.module_
+        dtype = self._compute_dtype()
+        module = self.module_ if dtype is None else self._inference_module(dtype)
         was_training = module.training
         module.train(False)
         chunks = []
@@ -940,6 +1087,8 @@ class HypernetClassifier(NeuralNetClassifier):
                 for batch in self.get_iterator(dataset, training=False):
                     inputs, _ = unpack_data(batch)
                     inputs = to_tensor(inputs, device=self.device)
+                    if self.channels_last and "images" in inputs:
+                        inputs["images"] = _channels_last(inputs["images"])
                     embedding = module.embed(
                         inputs.get("images"), inputs.get("features")
                     )
@@ -960,6 +1109,15 @@ class HypernetClassifier(NeuralNetClassifier):
         tags.input_tags.two_d_array = False
         tags.non_deterministic = False
         return tags
+
+
+def _channels_last(images):
+    """Images ``(n, [n_tasks,] 3, H, W)`` in channels-last memory layout."""
+    if images.ndim == 4:
+        return images.contiguous(memory_format=torch.channels_last)
+    n, n_tasks = images.shape[:2]
+    flat = images.flatten(0, 1).contiguous(memory_format=torch.channels_last)
+    return flat.view(n, n_tasks, *flat.shape[1:])
 
 
 def _seed_from(random_state):

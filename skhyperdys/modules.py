@@ -648,7 +648,8 @@ class Embedder(nn.Module):
         Parameters
         ----------
         images : torch.Tensor of shape (n, 3, H, W) or (n, n_tasks, 3, H, W)
-            Feature images (float16 ones are computed in float32).
+            Feature images, computed in the backbone's dtype (float32, or
+            e.g. bfloat16 in a model cast for fast inference).
 
         Returns
         -------
@@ -671,7 +672,7 @@ class Embedder(nn.Module):
         """
         if self.backbone is None:
             raise ValueError("this model has no backbone: pass its features.")
-        images = images.float()
+        images = images.to(_dtype_of(self.backbone))
         if images.ndim == 4:
             return self.backbone(images)
         n, n_tasks = images.shape[:2]
@@ -707,7 +708,16 @@ class Embedder(nn.Module):
         """
         if features is None:
             features = self.backbone_features(images)
-        return self.embedding(features.to(self.embedding.weight.dtype))
+        # float32 out whatever the embedder computes in (e.g. bfloat16).
+        return self.embedding(features.to(self.embedding.weight.dtype)).float()
+
+
+def _dtype_of(module):
+    """The floating-point dtype of a module's parameters (float32 if none)."""
+    for param in module.parameters():
+        if param.is_floating_point():
+            return param.dtype
+    return torch.float32
 
 
 class HypernetModule(nn.Module):

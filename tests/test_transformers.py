@@ -4,6 +4,7 @@ import pathlib
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 from conftest import SR, small_transformer
 
 from skhyperdys import SpectrogramImages
@@ -91,6 +92,18 @@ def test_n_jobs_gives_identical_output(recordings):
     serial = small_transformer().transform(X)
     parallel = small_transformer(n_jobs=2).transform(X)
     np.testing.assert_array_equal(serial, parallel)
+
+
+def test_thread_settings_are_restored_after_transform(recordings):
+    # transform runs with one torch and one BLAS thread per worker thread;
+    # the process's own settings must come back afterwards.
+    from threadpoolctl import threadpool_info
+
+    torch.set_num_threads(2)
+    before = [pool["num_threads"] for pool in threadpool_info()]
+    small_transformer(n_jobs=2).transform(recordings.data[:20])
+    assert torch.get_num_threads() == 2
+    assert [pool["num_threads"] for pool in threadpool_info()] == before
 
 
 def test_verbose_shows_progress(recordings, capsys):
