@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ._validation import check_context, check_features, check_images
 
 
@@ -92,7 +94,7 @@ def parse_input(X, *, needs_context):
 SUMMARY_GRID = 8
 
 
-def summarise(inputs):
+def summarise(inputs, rows=None):
     """One short vector per sample, for distances between inputs.
 
     Images are average-pooled to an 8x8 grid per channel (and task);
@@ -100,13 +102,22 @@ def summarise(inputs):
     (``skhyperdys.inspection``), distances between these summaries tell
     recordings from noise, silence and tones far better than distances
     between the model's embeddings.
+
+    ``rows`` (sorted indices) summarises those samples only. Images are read
+    a block at a time, so a memory-mapped corpus is never loaded whole.
     """
     import torch
 
-    if "images" in inputs:
-        images = torch.as_tensor(inputs["images"]).float()
-        flat = images.reshape(-1, *images.shape[-3:])
-        pooled = torch.nn.functional.adaptive_avg_pool2d(flat, SUMMARY_GRID)
-        return pooled.reshape(len(images), -1).numpy()
-    features = inputs["features"]
-    return features.reshape(len(features), -1).astype("float32")
+    if "images" not in inputs:
+        features = inputs["features"]
+        features = features if rows is None else features[rows]
+        return features.reshape(len(features), -1).astype("float32")
+    images = inputs["images"]
+    rows = np.arange(len(images)) if rows is None else np.asarray(rows)
+    pooled = []
+    for start in range(0, len(rows), 64):
+        block = np.asarray(images[rows[start : start + 64]], dtype=np.float32)
+        flat = torch.from_numpy(block).reshape(-1, *block.shape[-3:])
+        grid = torch.nn.functional.adaptive_avg_pool2d(flat, SUMMARY_GRID)
+        pooled.append(grid.reshape(len(block), -1).numpy())
+    return np.concatenate(pooled)

@@ -874,11 +874,12 @@ class HypernetClassifier(NeuralNetClassifier):
         codes = self.encode_labels(y)
         self.class_weight_ = self._class_weights(codes)
         self.seed_ = _seed_from(self.random_state)
-        summary = summarise(inputs)
-        if len(summary) > _MAX_REFERENCE:
-            keep = check_random_state(self.seed_).permutation(len(summary))
-            summary = summary[np.sort(keep[:_MAX_REFERENCE])]
-        self.novelty_reference_ = summary
+        n_samples = len(next(iter(inputs.values())))
+        rows = None
+        if n_samples > _MAX_REFERENCE:
+            keep = check_random_state(self.seed_).permutation(n_samples)
+            rows = np.sort(keep[:_MAX_REFERENCE])
+        self.novelty_reference_ = summarise(inputs, rows)
         return inputs, y
 
     def _class_weights(self, codes):

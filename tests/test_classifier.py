@@ -380,3 +380,34 @@ def test_features_width_and_context_width_are_checked():
     data.fit({**X, "context": context}, y)
     with pytest.raises(ValueError, match="with 3 context features; X holds .* with 2"):
         data.predict({**X, "context": context[:, :2]})
+
+
+def test_trains_and_predicts_on_a_memory_mapped_corpus(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "images.npy"
+    np.save(path, rng.standard_normal((20, 3, 64, 64)).astype(np.float16))
+    X = np.load(path, mmap_mode="c")
+    y = [0, 1] * 10
+    on_disk = small_classifier(max_epochs=1).fit(X, y)
+    in_memory = small_classifier(max_epochs=1).fit(np.asarray(X), y)
+    np.testing.assert_array_equal(on_disk.predict_proba(X), in_memory.predict_proba(X))
+
+
+def test_non_finite_images_are_found_in_any_block():
+    X = np.zeros((150, 3, 64, 64), dtype=np.float32)
+    X[130, 1, 5, 5] = np.nan
+    with pytest.raises(ValueError, match=r"samples \[130\]"):
+        small_classifier().fit(X, [0, 1] * 75)
+
+
+def test_novelty_reference_is_a_seeded_sample_of_the_training_inputs():
+    from skhyperdys._inputs import summarise
+
+    rng = np.random.default_rng(0)
+    X = {"features": rng.standard_normal((1200, 6)).astype(np.float32)}
+    clf = small_classifier(max_epochs=1).fit(X, [0, 1] * 600)
+    reference = clf.novelty_reference_
+    assert reference.shape == (1000, 6)
+    rows = [np.flatnonzero((X["features"] == r).all(axis=1))[0] for r in reference]
+    assert rows == sorted(rows)  # a subset, in the training order
+    np.testing.assert_array_equal(summarise(X, rows), reference)

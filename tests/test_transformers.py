@@ -225,3 +225,28 @@ def test_float16_output_halves_memory_and_rounds_once(recordings):
 def test_unsupported_dtype(dtype, recordings):
     with pytest.raises(ValueError, match="dtype must be one of"):
         small_transformer(dtype=dtype).transform(recordings.data[:1])
+
+
+def test_memmap_dir_writes_new_files_and_keeps_the_values(recordings, tmp_path):
+    mine = tmp_path / "images-mine.npy"
+    mine.write_bytes(b"not to be touched")
+    X = recordings.data[:20]
+    expected = small_transformer(dtype="float16").transform(X)
+    transformer = small_transformer(dtype="float16", memmap_dir=tmp_path)
+    first, second = transformer.transform(X), transformer.transform(X[:5])
+    assert isinstance(first, np.memmap) and first.dtype == np.float16
+    assert first.filename != second.filename  # each call, its own file
+    assert {pathlib.Path(a.filename).parent for a in (first, second)} == {tmp_path}
+    np.testing.assert_array_equal(first, expected)
+    np.testing.assert_array_equal(second, expected[:5])
+    np.testing.assert_array_equal(np.load(first.filename), expected)
+    assert mine.read_bytes() == b"not to be touched"
+    first[0] = 0  # copy-on-write: the file keeps the images
+    np.testing.assert_array_equal(np.load(first.filename), expected)
+
+
+def test_memmap_dir_must_exist(recordings, tmp_path):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(FileNotFoundError, match="not an existing folder"):
+        small_transformer(memmap_dir=missing).transform(recordings.data[:2])
+    assert not missing.exists()
