@@ -34,48 +34,20 @@ idle, 9 when it was shared with other jobs.
 """
 
 import argparse
-import os
-import platform
 import statistics
 import time
 
 import torch
+from _machine import (
+    add_device_argument,
+    describe,
+    load_average,
+    resolve_device,
+    synchronize,
+)
 
 from skhyperdys.backbones import BACKBONES, make_backbone
 from skhyperdys.modules import Embedder, HypernetHead, HypernetModule
-
-
-def cpu_description():
-    """CPU model, logical cores and matrix-instruction flags (Linux)."""
-    model, flags = platform.processor() or platform.machine(), set()
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name":
-                    model = value.strip()
-                elif key.strip() == "flags" and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    amx = sorted(f for f in flags if f.startswith("amx"))
-    return (
-        f"CPU: {model}, {os.cpu_count()} logical cores; "
-        f"avx512_bf16 {'yes' if 'avx512_bf16' in flags else 'no'}, "
-        f"AMX {' '.join(amx) if amx else 'no'}"
-    )
-
-
-def load_average():
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
-def synchronize(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def timed_repeats(step, repeats, budget, device):
@@ -153,8 +125,11 @@ def measure(name, args, device):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--device", default="cpu")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_device_argument(parser)
     parser.add_argument("--image-size", type=int, default=224)
     parser.add_argument("--batch-size", type=int, default=32, help="inference")
     parser.add_argument("--train-batch-size", type=int, default=16)
@@ -167,14 +142,12 @@ def main(argv=None):
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
     )
     args = parser.parse_args(argv)
-    device = torch.device(args.device)
+    device = resolve_device(args.device)
     default_threads = torch.get_num_threads()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
 
-    print(cpu_description())
-    if device.type == "cuda":
-        print(f"GPU: {torch.cuda.get_device_name(device)}")
+    describe(device)
     print(
         f"torch {torch.__version__}, device {device}, torch threads "
         f"{torch.get_num_threads()} (default {default_threads}), images "

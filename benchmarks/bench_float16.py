@@ -7,6 +7,7 @@ pipeline settings on both (subject-wise stratified k-fold, the same
 the accuracy of each, fold by fold.
 
     python benchmarks/bench_float16.py [--n 150] [--size 64] [--epochs 8] [--folds 5]
+        [--device cpu]
 
 The defaults are the quick start's settings (a few minutes on 2 cores).
 """
@@ -14,6 +15,7 @@ The defaults are the quick start's settings (a few minutes on 2 cores).
 import argparse
 
 import numpy as np
+from _machine import add_device_argument, describe, resolve_device
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_score
 
 from skhyperdys import HypernetClassifier, SpectrogramImages
@@ -21,17 +23,26 @@ from skhyperdys.datasets import make_syllable_repetitions
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_device_argument(parser)
     parser.add_argument("--n", type=int, default=150)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args(argv)
+    device = resolve_device(args.device)
+    describe(device)
 
     data = make_syllable_repetitions(args.n, random_state=0)
     images = {
         dtype: SpectrogramImages(
-            image_size=(args.size, args.size), n_mels=64, dtype=dtype
+            image_size=(args.size, args.size),
+            n_mels=64,
+            dtype=dtype,
+            device=str(device),
         ).transform(data.data)
         for dtype in ("float32", "float16")
     }
@@ -45,7 +56,11 @@ def main(argv=None):
     )
     cv = StratifiedGroupKFold(args.folds, shuffle=True, random_state=0)
     clf = HypernetClassifier(
-        weights=None, max_epochs=args.epochs, batch_size=16, random_state=0
+        weights=None,
+        max_epochs=args.epochs,
+        batch_size=16,
+        random_state=0,
+        device=str(device),
     )
     scores = {
         dtype: cross_val_score(clf, X, data.target, groups=data.groups, cv=cv)

@@ -16,6 +16,7 @@ process CPU time (all threads) are both printed: CPU time barely moves when
 something else shares the machine, wall time does.
 
     python benchmarks/bench_frozen.py [--n 150] [--size 224] [--epochs 30] [--folds 5]
+        [--device cpu]
 
 The defaults are the paper's protocol (about an hour of CPU for the
 fine-tuning grid search on 2 cores); smaller ``--size``/``--epochs`` give a
@@ -27,6 +28,8 @@ import tempfile
 import time
 from contextlib import contextmanager
 
+from _machine import add_device_argument, resolve_device
+from _machine import describe as describe_machine
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_validate
 from sklearn.pipeline import Pipeline
 
@@ -48,16 +51,24 @@ def describe(seconds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_device_argument(parser)
     parser.add_argument("--n", type=int, default=150)
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--skip-finetune-grid", action="store_true")
     args = parser.parse_args(argv)
+    device = resolve_device(args.device)
+    describe_machine(device)
 
     data = make_syllable_repetitions(args.n, random_state=0)
-    images = SpectrogramImages(image_size=(args.size, args.size)).transform(data.data)
+    images = SpectrogramImages(
+        image_size=(args.size, args.size), device=str(device)
+    ).transform(data.data)
     cv = StratifiedGroupKFold(args.folds, shuffle=True, random_state=0)
     print(
         f"{args.n} clips, {args.size}x{args.size} images, {args.epochs} epochs, "
@@ -66,7 +77,11 @@ def main(argv=None):
 
     def clf(freeze):
         return HypernetClassifier(
-            weights=None, max_epochs=args.epochs, freeze_backbone=freeze, random_state=0
+            weights=None,
+            max_epochs=args.epochs,
+            freeze_backbone=freeze,
+            random_state=0,
+            device=str(device),
         )
 
     times = {}
@@ -97,11 +112,17 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as cache:
         pipe = Pipeline(
             [
-                ("backbone", BackboneFeatures(weights=None, random_state=0)),
+                (
+                    "backbone",
+                    BackboneFeatures(weights=None, random_state=0, device=str(device)),
+                ),
                 (
                     "clf",
                     HypernetClassifier(
-                        weights=None, max_epochs=args.epochs, random_state=0
+                        weights=None,
+                        max_epochs=args.epochs,
+                        random_state=0,
+                        device=str(device),
                     ),
                 ),
             ],

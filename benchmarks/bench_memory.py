@@ -6,6 +6,9 @@ during ``transform`` above that baseline (ru_maxrss), next to the output's
 size. The ratio shows the working set beyond the output itself.
 
     python benchmarks/bench_memory.py [--n 1000] [--size 224] [--dtype float16]
+        [--device cpu]
+
+With ``--device cuda`` the GPU's peak allocated memory is printed too.
 """
 
 import argparse
@@ -13,6 +16,8 @@ import resource
 import sys
 
 import numpy as np
+import torch
+from _machine import add_device_argument, describe, resolve_device
 from bench_features import clips
 
 from skhyperdys import SpectrogramImages
@@ -36,15 +41,25 @@ def peak_mib():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_device_argument(parser)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--dtype", default="float32", choices=["float32", "float16"])
     args = parser.parse_args(argv)
+    device = resolve_device(args.device)
+    describe(device)
     X = clips(args.n)
-    transformer = SpectrogramImages(image_size=(args.size, args.size), dtype=args.dtype)
+    transformer = SpectrogramImages(
+        image_size=(args.size, args.size), dtype=args.dtype, device=str(device)
+    )
     transformer.transform(X[:4])  # warm up: numba, torch
     baseline, earlier_peak = rss_mib(), peak_mib()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
     out = transformer.transform(X)
     output = out.nbytes / 2**20
     inputs = sum(y.nbytes for y in X) / 2**20
@@ -63,6 +78,9 @@ def main(argv=None):
         f"= output + {extra - output:.0f} MiB working set "
         f"({extra / output:.2f}x the output)"
     )
+    if device.type == "cuda":
+        gpu = torch.cuda.max_memory_allocated(device) / 2**20
+        print(f"  peak GPU memory allocated by torch during transform: {gpu:.0f} MiB")
 
 
 if __name__ == "__main__":
