@@ -411,3 +411,17 @@ def test_novelty_reference_is_a_seeded_sample_of_the_training_inputs():
     rows = [np.flatnonzero((X["features"] == r).all(axis=1))[0] for r in reference]
     assert rows == sorted(rows)  # a subset, in the training order
     np.testing.assert_array_equal(summarise(X, rows), reference)
+
+
+def test_novelty_reference_of_many_images_is_a_sample_of_them(monkeypatch, X):
+    from skhyperdys import classifier
+    from skhyperdys._inputs import summarise
+
+    monkeypatch.setattr(classifier, "_MAX_REFERENCE", 5)
+    clf = small_classifier(max_epochs=1).fit(X, [0, 1] * 12)
+    everything = summarise({"images": X})
+    rows = [
+        np.flatnonzero(np.isclose(everything, r, atol=1e-6).all(axis=1))[0]
+        for r in clf.novelty_reference_
+    ]
+    assert len(rows) == 5 and rows == sorted(set(rows))

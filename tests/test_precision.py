@@ -103,6 +103,14 @@ def test_float16_trains_with_loss_scaling(monkeypatch, data):
     clf = small_classifier(max_epochs=2, precision="float16").fit(X, y)
     scaler = clf.__dict__["_grad_scaler"]
     assert scaler.get_scale() > 1  # the loss was scaled
+    # ... and the gradients unscaled again: the weights moved as far as in
+    # float32 (same seed), not 65536 times less or more.
+    initial = small_classifier(max_epochs=0).fit(X, y).module_.head.linear
+    reference = small_classifier(max_epochs=2).fit(X, y).module_.head.linear
+    for name, start in initial.state_dict().items():
+        moved = clf.module_.head.linear.state_dict()[name] - start
+        expected = reference.state_dict()[name] - start
+        assert 0.5 < moved.norm() / expected.norm() < 2, name
     assert np.isfinite(clf.history[:, "train_loss"]).all()
     proba = clf.predict_proba(X)
     assert np.isfinite(proba).all()
