@@ -130,14 +130,22 @@ def main(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_device_argument(parser)
-    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument(
+        "--image-size", type=int, default=224, help="image side in pixels"
+    )
     parser.add_argument("--batch-size", type=int, default=32, help="inference")
-    parser.add_argument("--train-batch-size", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--train-batch-size", type=int, default=16, help="training step batch"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed batches per measurement (at most)"
+    )
     parser.add_argument(
         "--budget", type=float, default=20, help="seconds of timed repeats"
     )
-    parser.add_argument("--backbones", nargs="+", default=list(BACKBONES))
+    parser.add_argument(
+        "--backbones", nargs="+", default=list(BACKBONES), help="backbones to measure"
+    )
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
     )

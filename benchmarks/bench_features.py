@@ -163,6 +163,8 @@ def measure_rate(sr, args, device, gflops):
             f"  library's per-length operator cache in the timed runs: "
             f"{100 * hits / (hits + misses):.0f} % hits ({hits} of {hits + misses})"
         )
+    if device.type != "cpu":
+        return medians  # the FLOP limit below is one CPU core's
     print(
         f"  FLOP limit: {(fft + mel) / 1e6:.1f} MFLOP per clip (FFT {fft / 1e6:.1f}, "
         f"Mel {mel / 1e6:.1f}; mean clip {np.mean(samples) / sr:.1f} s) at "
@@ -212,9 +214,13 @@ def main(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_device_argument(parser)
-    parser.add_argument("--sr", type=int, nargs="+", default=[8000, 16000])
+    parser.add_argument(
+        "--sr", type=int, nargs="+", default=[8000, 16000], help="sample rates, Hz"
+    )
     parser.add_argument("--n", type=int, default=200, help="clips per repeat")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="interleaved repeats (median)"
+    )
     parser.add_argument(
         "--reference-threads",
         choices=["both", "default", "single"],
@@ -228,8 +234,10 @@ def main(argv=None):
         default=None,
         help="n_jobs values of the scaling table (default: 1 .. os.cpu_count())",
     )
-    parser.add_argument("--skip-scaling", action="store_true")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--skip-scaling", action="store_true", help="skip the n_jobs table"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the clips")
     parser.add_argument(
         "--quick",
         action="store_true",

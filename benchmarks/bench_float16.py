@@ -28,10 +28,12 @@ def main(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_device_argument(parser)
-    parser.add_argument("--n", type=int, default=150)
-    parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--n", type=int, default=150, help="built-in clips")
+    parser.add_argument("--size", type=int, default=64, help="image side in pixels")
+    parser.add_argument(
+        "--epochs", type=int, default=8, help="training epochs per fold"
+    )
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     describe(device)

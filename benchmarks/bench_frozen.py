@@ -56,11 +56,17 @@ def main(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_device_argument(parser)
-    parser.add_argument("--n", type=int, default=150)
-    parser.add_argument("--size", type=int, default=224)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--skip-finetune-grid", action="store_true")
+    parser.add_argument("--n", type=int, default=150, help="built-in clips")
+    parser.add_argument("--size", type=int, default=224, help="image side in pixels")
+    parser.add_argument(
+        "--epochs", type=int, default=30, help="training epochs per fit"
+    )
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    parser.add_argument(
+        "--skip-finetune-grid",
+        action="store_true",
+        help="skip the (long) fine-tuning grid search",
+    )
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     describe_machine(device)

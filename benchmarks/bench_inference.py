@@ -144,19 +144,27 @@ def main(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_device_argument(parser)
-    parser.add_argument("--sr", type=int, default=8000)
+    parser.add_argument("--sr", type=int, default=8000, help="sample rate, Hz")
     parser.add_argument("--duration", type=float, default=5.0, help="clip, seconds")
     parser.add_argument("--size", type=int, default=224, help="image side")
     parser.add_argument("--n-train", type=int, default=48, help="clips to fit on")
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument(
+        "--epochs", type=int, default=5, help="training epochs of the model"
+    )
     parser.add_argument(
         "--weights", default=None, help="backbone weights (None: random init)"
     )
     parser.add_argument("--calls", type=int, default=30, help="timed calls (>= 20)")
-    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="untimed calls per variant"
+    )
     parser.add_argument("--n-agree", type=int, default=200, help="agreement clips")
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--batch-repeats", type=int, default=3)
+    parser.add_argument(
+        "--batch", type=int, default=64, help="clips per batch (throughput)"
+    )
+    parser.add_argument(
+        "--batch-repeats", type=int, default=3, help="timed batches (median)"
+    )
     parser.add_argument(
         "--compile",
         action=argparse.BooleanOptionalAction,

@@ -46,9 +46,14 @@ def main(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_device_argument(parser)
-    parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--size", type=int, default=224)
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float16"])
+    parser.add_argument("--n", type=int, default=1000, help="clips of 3-8 s at 8 kHz")
+    parser.add_argument("--size", type=int, default=224, help="image side in pixels")
+    parser.add_argument(
+        "--dtype",
+        default="float32",
+        choices=["float32", "float16"],
+        help="output dtype",
+    )
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     describe(device)

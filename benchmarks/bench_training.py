@@ -256,20 +256,36 @@ def main(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_device_argument(parser)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--small-n", type=int, default=96)
-    parser.add_argument("--small-size", type=int, default=112)
-    parser.add_argument("--small-epochs", type=int, default=3)
-    parser.add_argument("--paper-n", type=int, default=150)
-    parser.add_argument("--paper-size", type=int, default=224)
-    parser.add_argument("--paper-epochs", type=int, default=2)
-    parser.add_argument("--epoch-n", type=int, default=96)
-    parser.add_argument("--epoch-size", type=int, default=224)
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="alternated repeats (median)"
+    )
+    parser.add_argument("--small-n", type=int, default=96, help="images, small scale")
+    parser.add_argument(
+        "--small-size", type=int, default=112, help="image side, small scale"
+    )
+    parser.add_argument(
+        "--small-epochs", type=int, default=3, help="epochs, small scale"
+    )
+    parser.add_argument("--paper-n", type=int, default=150, help="images, paper scale")
+    parser.add_argument(
+        "--paper-size", type=int, default=224, help="image side, paper scale"
+    )
+    parser.add_argument(
+        "--paper-epochs",
+        type=int,
+        default=2,
+        help="epochs, paper scale (the paper: 30)",
+    )
+    parser.add_argument("--epoch-n", type=int, default=96, help="images, settings part")
+    parser.add_argument(
+        "--epoch-size", type=int, default=224, help="image side, settings part"
+    )
     parser.add_argument(
         "--parts",
         nargs="+",
         choices=["small", "paper", "settings"],
         default=["small", "paper", "settings"],
+        help="which parts to run",
     )
     parser.add_argument(
         "--compile",
