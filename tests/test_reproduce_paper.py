@@ -147,6 +147,47 @@ def test_variants_always_include_the_proposed_row(script):
     assert script.needed_tasks(["pa", "gmu3"]) == ["pa", "ta", "ka"]
 
 
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        ("pa", dict(clf__head="hyper", clf__n_eval_contexts=32)),
+        ("ta", dict(clf__head="hyper", images__features="logmel")),
+        ("dense", dict(clf__head="dense")),
+        ("single", dict(clf__head="hyper", clf__n_eval_contexts=1)),
+        ("mfcc", dict(images__features="mfcc")),
+        ("egemaps", dict(clf__context="data")),
+        ("gmu", dict(clf__fusion="gmu")),
+        ("concat", dict(clf__fusion="concat")),
+        ("gmu3", dict(clf__fusion="gmu")),
+        ("late", dict(estimator__clf__head="hyper")),
+    ],
+)
+def test_each_row_builds_its_pipeline(script, key, expected):
+    args = script.parse_args(["--epochs", "3", "--image-size", "96"])
+    estimator = script.build(key, args, sr=8000, seed=7)
+    params = estimator.get_params()
+    for name, value in expected.items():
+        assert params[name] == value, name
+    prefix = "estimator__" if key == "late" else ""
+    assert params[f"{prefix}clf__max_epochs"] == 3
+    assert params[f"{prefix}clf__random_state"] == 7
+    assert params[f"{prefix}clf__class_weight"] is None
+    assert isinstance(estimator, script.LateFusion) == (key == "late")
+    severity = script.parse_args(["--target", "severity"])
+    clf = script.build(key, severity, sr=8000, seed=0).get_params()
+    assert clf[f"{prefix}clf__class_weight"] == "balanced"  # ours, for severity
+
+
+def test_rows_read_their_tasks(script):
+    table = np.array([["p0", "t0", "k0"], ["p1", "t1", "k1"]], dtype=object)
+    data = dict(table=table, tasks=["pa", "ta", "ka"])
+    rows = {row.key: row for row in script.ROWS}
+    assert script.row_input(data, rows["ka"]) == ["k0", "k1"]
+    assert script.row_input(data, rows["mfcc"]) == ["p0", "p1"]
+    assert script.row_input(data, rows["late"]).tolist() == [["p0", "t0"], ["p1", "t1"]]
+    assert script.row_input(data, rows["gmu3"]).shape == (2, 3)
+
+
 def test_help_reads_cleanly_with_defaults_and_our_settings_marked(script, capsys):
     with pytest.raises(SystemExit):
         script.parse_args(["--help"])
