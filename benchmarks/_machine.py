@@ -15,10 +15,11 @@ import statistics
 import sys
 import time
 from contextlib import contextmanager
+from functools import lru_cache
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_info, threadpool_limits
 
 #: CPU flags worth printing: AVX-512 (oneDNN's fast float32 kernels), the
 #: bfloat16 and float16 dot products, and Intel AMX tiles.
@@ -137,6 +138,14 @@ def synchronize(device):
         torch.cuda.synchronize(device)
 
 
+@lru_cache(maxsize=1)
+def _controller():
+    # threadpool_limits(1) looks for the loaded libraries at every call
+    # (about 5 ms here): a per-call cost a user setting the limit once would
+    # not pay. A controller made once limits in microseconds.
+    return ThreadpoolController()
+
+
 @contextmanager
 def best_threads(single):
     """One torch and one BLAS/OpenMP thread if ``single``, else leave them."""
@@ -146,7 +155,7 @@ def best_threads(single):
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with threadpool_limits(1):
+        with _controller().limit(limits=1):
             yield
     finally:
         torch.set_num_threads(previous)

@@ -8,7 +8,7 @@ clips of 3-8 s:
   ``power_to_db``, two deltas, torch's antialiased resize to 224x224 and the
   ImageNet scaling: the same images the library makes), timed twice, with
   default threads and with one torch *and* one BLAS/OpenMP thread
-  (``torch.set_num_threads(1)`` + ``threadpoolctl.threadpool_limits(1)``);
+  (``torch.set_num_threads(1)`` + a threadpoolctl limit of 1);
   the faster of the two (by median) is the reference;
 * the library: ``SpectrogramImages(sr=sr, n_jobs=1).transform(X)``.
 
