@@ -98,6 +98,8 @@ def measure_rate(sr, args, device, gflops):
     library.transform(warm)
     synchronize(device)
     cache = _operator_cache()
+    if cache:
+        cache.cache_clear()  # start cold at each rate: no lengths from another rate
 
     times = {name: [] for name in (*settings, "library")}
     worst, samples, hits, misses = 0.0, [], 0, 0
