@@ -11,7 +11,6 @@ fails with one clear line, not a torch traceback, when the device is missing.
 
 import os
 import platform
-import statistics
 import sys
 import time
 from contextlib import contextmanager
@@ -161,19 +160,19 @@ def best_threads(single):
         torch.set_num_threads(previous)
 
 
-def sgemm_gflops(size=1024, repeats=7):
-    """Single-core float32 matrix product speed, GFLOP/s (numpy, 1 BLAS thread).
+def sgemm_gflops(size=1024, repeats=7, threads=1):
+    """float32 matrix product speed, GFLOP/s (numpy's BLAS at ``threads``).
 
     The best of ``repeats`` ``size x size`` products: a practical ceiling for
-    one core's float32 arithmetic, against which a FLOP count gives "the
-    fastest this could be".
+    float32 arithmetic on ``threads`` cores (None: BLAS's default, all of
+    them), against which a FLOP count gives "the fastest this could be".
     """
     rng = np.random.default_rng(0)
     a = rng.standard_normal((size, size), dtype=np.float32)
     b = rng.standard_normal((size, size), dtype=np.float32)
     out = np.empty_like(a)
     times = []
-    with threadpool_limits(1):
+    with threadpool_limits(threads):
         np.matmul(a, b, out=out)
         for _ in range(repeats):
             start = time.perf_counter()
@@ -182,20 +181,19 @@ def sgemm_gflops(size=1024, repeats=7):
     return 2 * size**3 / min(times) / 1e9
 
 
+def count_flops(fn):
+    """Floating-point operations of ``fn()``, by torch's ``FlopCounterMode``.
+
+    Counts matrix products and convolutions (2 per multiply-add), forward
+    and, if ``fn`` runs it, backward: for a CNN, nearly all of the work.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
 def percentile(values, q):
     """The ``q``-th percentile (0-100) of ``values``, linear interpolation."""
     return float(np.percentile(np.asarray(values), q))
-
-
-def median(values):
-    return statistics.median(values)
-
-
-@contextmanager
-def stopwatch(times, key, device="cpu"):
-    """Append the block's wall seconds to ``times[key]`` (after a GPU sync)."""
-    synchronize(device)
-    start = time.perf_counter()
-    yield
-    synchronize(device)
-    times.setdefault(key, []).append(time.perf_counter() - start)

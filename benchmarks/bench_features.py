@@ -31,7 +31,7 @@ gives the speed-up with ``n_jobs`` = 1 .. number of cores (threads) over
     python benchmarks/bench_features.py --quick              # smoke run, seconds
     python benchmarks/bench_features.py --sr 8000 --n 100 --repeats 5 --device cuda
 
-With the defaults (200 clips, 3 repeats, both rates) about 3-4 minutes on an
+With the defaults (200 clips, 3 repeats, both rates) about 1-2 minutes on an
 idle 2-core machine, most of it the reference loop with default threads.
 """
 

@@ -17,7 +17,10 @@ What is compared:
 
 All variants run interleaved (order rotated each round) after ``--warmup``
 calls each; p50 and p95 over ``--calls`` calls (>= 20). The issue's target:
-library p50 <= 1.2x the reference.
+library p50 <= 1.2x the reference. On the CPU the machine's limit is printed
+too: the model's forward FLOPs (torch's ``FlopCounterMode``) at the measured
+float32 sgemm speed of all cores, as ms per image and images/s, with the
+single clip's and the float32 batch throughput's share of it.
 
 Then the fast inference settings, each a copy of the fitted float32 pipeline
 with ``set_params`` (same weights): ``precision="bfloat16"``,
@@ -38,8 +41,9 @@ fails, why.
     python benchmarks/bench_inference.py --quick           # smoke run
     python benchmarks/bench_inference.py --device cuda --no-compile
 
-With the defaults about 2-3 minutes on an idle 2-core machine (fit ~30 s,
-torch.compile ~1 min).
+With the defaults about 3-5 minutes on an idle 2-core machine (fit ~20 s,
+torch.compile 1-2 min, less when inductor's on-disk cache is warm);
+``--no-compile`` about 2 minutes.
 """
 
 import argparse
@@ -55,9 +59,11 @@ import torch
 from _machine import (
     add_device_argument,
     best_threads,
+    count_flops,
     describe,
     percentile,
     resolve_device,
+    sgemm_gflops,
     synchronize,
 )
 from sklearn.pipeline import Pipeline
@@ -254,6 +260,22 @@ def main(argv=None):
             "(target <= 1.2x)"
         )
 
+    # The machine's limit for the forward pass (float32, all cores).
+    limit = None
+    if device.type == "cpu":
+        dummy = torch.zeros(1, 3, args.size, args.size)
+        with torch.no_grad():
+            flops = count_flops(lambda: module(images=dummy))
+        gflops = sgemm_gflops(threads=None)
+        limit = gflops * 1e9 / flops
+        print(
+            f"  FLOP limit: the model's forward is {flops / 1e9:.2f} GFLOP per image "
+            f"(convolutions and matrix products); float32 sgemm on all cores "
+            f"{gflops:.0f} GFLOP/s -> {1000 / limit:.1f} ms per image, "
+            f"{limit:.0f} images/s; library float32 single clip at "
+            f"{100 / limit / p50['library']:.0f} % of it"
+        )
+
     # Part 2: the fast inference settings, same weights.
     settings = {
         "float32": {},
@@ -370,6 +392,12 @@ def main(argv=None):
         f"difference can flip a label): {100 * np.mean(margin < 0.01):.1f} % / "
         f"{100 * np.mean(margin < 0.05):.1f} % of the {len(margin)} clips"
     )
+    if limit:
+        print(
+            f"  float32 classifier batch throughput: {rows['float32']['clf']:.1f} "
+            f"images/s = {100 * rows['float32']['clf'] / limit:.0f} % of the float32 "
+            f"FLOP limit ({limit:.0f} images/s)"
+        )
 
 
 if __name__ == "__main__":

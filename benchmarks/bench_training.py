@@ -23,6 +23,11 @@ rotated), medians of ``--repeats``:
 * (small scale only) plain loop with ``torch.optim.Adam``'s default
   implementation, the loop most people write.
 
+On the CPU each part also prints the machine's limit: the FLOPs of a
+training image (forward + backward, torch's ``FlopCounterMode``) times the
+images and epochs, at the measured float32 sgemm speed of all cores, and the
+share of it each variant reaches.
+
 Part 2, the training settings: one epoch of ``--epoch-n`` images at 224x224,
 batch 32, with ``precision="float32"`` (the default), ``"bfloat16"``,
 ``channels_last=True`` and both (with ``--device cuda`` also ``"float16"``),
@@ -36,8 +41,9 @@ compile time, the first fit, printed apart), or why it does not.
     python benchmarks/bench_training.py --paper-epochs 30 # the paper's epochs
     python benchmarks/bench_training.py --device cuda
 
-With the defaults about 5 minutes on an idle 2-core machine (the paper-scale
-fits are ~10 s each; torch.compile adds a minute or two).
+With the defaults about 5-7 minutes on an idle 2-core machine (the
+paper-scale fits are ~10 s each, 12 of them; torch.compile adds 1-2 minutes,
+less when inductor's on-disk cache is warm).
 """
 
 import argparse
@@ -48,7 +54,14 @@ import warnings
 
 import numpy as np
 import torch
-from _machine import add_device_argument, describe, resolve_device, synchronize
+from _machine import (
+    add_device_argument,
+    count_flops,
+    describe,
+    resolve_device,
+    sgemm_gflops,
+    synchronize,
+)
 from torch.utils.data import DataLoader, TensorDataset
 
 from skhyperdys import HypernetClassifier
@@ -78,6 +91,16 @@ def build_module():
         Embedder(trunk, n_features, 768),
         HypernetHead(768, 2, context_dim=128, hidden=512, n_eval_contexts=32, seed=0),
     )
+
+
+def training_flops(module, size):
+    """FLOPs of one training image: forward, loss and backward (per image)."""
+    module = copy.deepcopy(module).cpu().train()
+    x, y = torch.zeros(2, 3, size, size), torch.tensor([0, 1])
+    flops = count_flops(
+        lambda: torch.nn.functional.cross_entropy(module(x), y).backward()
+    )
+    return flops / 2
 
 
 def plain_fit(make_module, X, y, epochs, device, **adam):
@@ -169,6 +192,16 @@ def overhead(label, n, size, epochs, args, device, default_adam):
         extra = "" if name == "library" else f"   library / this {ratio:6.3f}x"
         spread = f"{min(times[name]):.2f}-{max(times[name]):.2f}"
         print(f"  {labels[name]:52s} {med[name]:7.2f} s ({spread}){extra}")
+    if args.gflops:
+        per_image = training_flops(untrained, size)
+        floor = per_image * n * epochs / (args.gflops * 1e9)
+        print(
+            f"  FLOP limit: {per_image / 1e9:.2f} GFLOP per training image (forward "
+            f"+ backward) x {n} x {epochs} at {args.gflops:.0f} GFLOP/s (float32 "
+            f"sgemm, all cores) = {floor:.2f} s; plain loop (module given) at "
+            f"{100 * floor / med['given']:.0f} %, library at "
+            f"{100 * floor / med['library']:.0f} % of it"
+        )
     print(
         f"  overhead (library / plain loop, module given): "
         f"{med['library'] / med['given']:.3f}x (target <= 1.05x); building the "
@@ -234,15 +267,26 @@ def precision_epochs(args, device):
         f"{args.epoch_size}, batch {BATCH} (partial_fit), median of {args.repeats} "
         "alternated repeats"
     )
+    floor = None
+    if args.gflops:
+        per_image = training_flops(nets["float32"].module_, args.epoch_size)
+        floor = per_image * args.epoch_n / (args.gflops * 1e9)
     print(
         f"  {'setting':26s} {'s/epoch':>8s} {'speed-up':>9s} {'first fit':>10s} "
-        f"{'last loss':>10s}"
+        f"{'last loss':>10s}" + (f" {'% of limit':>10s}" if floor else "")
     )
     for name, seconds in med.items():
         loss = nets[name].history_[-1, "train_loss"]
+        share = f" {100 * floor / seconds:9.0f}%" if floor else ""
         print(
             f"  {name:26s} {seconds:8.2f} {med['float32'] / seconds:8.2f}x "
-            f"{first[name]:9.1f}s {loss:10.4f}"
+            f"{first[name]:9.1f}s {loss:10.4f}{share}"
+        )
+    if floor:
+        print(
+            f"  % of limit: of the float32 FLOP limit, {per_image / 1e9:.2f} GFLOP "
+            f"per training image at {args.gflops:.0f} GFLOP/s = {floor:.2f} s/epoch "
+            "(bfloat16 units can go past it)"
         )
     print(
         "  speed-up: float32 s/epoch / setting s/epoch; first fit: the untimed "
@@ -307,7 +351,13 @@ def main(argv=None):
         args.small_epochs = args.paper_epochs = 1
         args.parts = [p for p in args.parts if p != "paper"]
     device = resolve_device(args.device)
-    describe(device)
+    args.gflops = sgemm_gflops(threads=None) if device.type == "cpu" else None
+    describe(
+        device,
+        [f"float32 sgemm, all cores (numpy 1024^2): {args.gflops:.0f} GFLOP/s"]
+        if args.gflops
+        else [],
+    )
     start = time.perf_counter()
     if "small" in args.parts:
         overhead("small scale", args.small_n, args.small_size, args.small_epochs,
