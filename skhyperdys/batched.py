@@ -412,18 +412,26 @@ def _feature_images_cpu(
                                hop_length, fmin, fmax, top_db, delta_width)  # fmt: skip
     height, width = image_size
     n_bands = S.shape[1]
-    # Deltas and resize along time, clip by clip: (clips, 3, width, bands).
-    along = np.empty((len(lengths), 3, width, n_bands), dtype=np.float32)
+    # Deltas and resize along time, clip by clip: (clips, 3, bands, width).
+    along = np.empty((len(lengths), 3, n_bands, width), dtype=np.float32)
     start = 0
     for block, n in zip(along, lengths, strict=True):
-        operator = _time_operator(int(n), width, delta_width)
-        block.reshape(3 * width, n_bands)[...] = operator @ S[start : start + n]
+        stack = _time_operator(int(n), width, delta_width) @ S[start : start + n]
+        block[...] = stack.reshape(3, width, n_bands).transpose(0, 2, 1)
         start += n
-    # Resize along frequency, all clips at once: (clips, 3, width, height).
-    images = _apply_blocks(
-        along.reshape(-1, n_bands), _frequency_blocks(n_bands, height), height
-    ).reshape(len(lengths), 3, width, height)
-    return _scale_into(out, images.transpose(0, 1, 3, 2), scaling)
+    # Resize along frequency, all clips and channels at once, in place in
+    # the output (or a float32 array, rounded once into a float16 output).
+    images = out if out.dtype == np.float32 else np.empty(out.shape, np.float32)
+    rows, target = along.reshape(-1, n_bands, width), images.reshape(-1, height, width)
+    for first, end, lo, hi, block in _frequency_blocks(n_bands, height):
+        if hi > lo:
+            np.matmul(block.T, rows[:, lo:hi], out=target[:, first:end])
+        else:
+            target[:, first:end] = 0.0
+    _scale_into(images, images, scaling)
+    if images is not out:
+        out[...] = images
+    return out
 
 
 def _deltas(S, lengths, width, order, device):
