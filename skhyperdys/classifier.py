@@ -679,6 +679,7 @@ class HypernetClassifier(NeuralNetClassifier):
         """
         fit_params.pop("groups", None)
         if self.channels_last and "images" in x:
+            self._use_channels_last()
             x = {**x, "images": _channels_last(to_tensor(x["images"], self.device))}
         dtype = self._compute_dtype()
         if dtype is None:
@@ -722,6 +723,18 @@ class HypernetClassifier(NeuralNetClassifier):
             state.pop(name, None)
         return state
 
+    def _use_channels_last(self):
+        """Put the model's convolution weights in channels-last layout.
+
+        Done at :meth:`initialize`; again here for ``channels_last`` set
+        after fitting or a model loaded without it (same values, new layout).
+        """
+        for param in self.module_.parameters():
+            if param.ndim == 4:
+                if not param.is_contiguous(memory_format=torch.channels_last):
+                    self.module_.to(memory_format=torch.channels_last)
+                return
+
     def _inference_module(self, dtype):
         """``module_`` with its embedder cast to ``dtype``, made once per weights.
 
@@ -733,7 +746,12 @@ class HypernetClassifier(NeuralNetClassifier):
         parameters and all of the work; the head and fusion stay in float32,
         and so do the probabilities.
         """
-        key = (id(self.module_), dtype, self.__dict__.get("_weights_version", 0))
+        key = (
+            id(self.module_),
+            dtype,
+            self.channels_last,
+            self.__dict__.get("_weights_version", 0),
+        )
         cached = self.__dict__.get("_inference_cache")
         if cached is None or cached[0] != key:
             module = copy.deepcopy(self.module_).eval()
@@ -1079,6 +1097,8 @@ class HypernetClassifier(NeuralNetClassifier):
         """
         dataset = self.get_dataset(X)
         dtype = self._compute_dtype()
+        if self.channels_last:
+            self._use_channels_last()
         module = self.module_ if dtype is None else self._inference_module(dtype)
         was_training = module.training
         module.train(False)

@@ -134,3 +134,11 @@ def test_delta_matrix_is_librosa_delta(width, order, n_frames):
     expected = librosa.feature.delta(S, width=width, order=order)
     got = S @ delta_matrix(n_frames, width, order).T
     np.testing.assert_allclose(got, expected, atol=1e-10)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_images_match_librosa(clips):
+    images = feature_images(clips, SR, image_size=(96, 80), device="cuda")
+    for y, image in zip(clips, images, strict=True):
+        ref = feature_image(y, SR, image_size=(96, 80))
+        np.testing.assert_allclose(image, ref, rtol=0, atol=1e-3)

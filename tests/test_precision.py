@@ -125,3 +125,14 @@ def test_channels_last_gives_the_same_model(data, float32_model):
     np.testing.assert_allclose(
         clf.predict_proba(X), float32_model.predict_proba(X), atol=1e-4
     )
+
+
+def test_channels_last_set_after_fitting_converts_the_weights(data, float32_model):
+    X, _ = data
+    clf = pickle.loads(pickle.dumps(float32_model))
+    reference = clf.predict_proba(X)
+    clf.set_params(channels_last=True)
+    proba = clf.predict_proba(X)
+    conv = clf.module_.embedder.backbone.features[0].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    np.testing.assert_allclose(proba, reference, atol=1e-5)
