@@ -114,6 +114,7 @@ def test_paper_settings_are_the_voc_als_defaults(script, tmp_path):
         224,
         "imagenet",
     )
+    assert (args.batch_size, args.lr) == (32, 1e-4)  # ours: not in the paper
     assert args.variants == KEYS and args.repeats == 1
     assert args.population == "all"
     demo = script.parse_args([])
@@ -425,7 +426,8 @@ def test_changed_settings_do_not_reuse_folds(script, tmp_path):
         ["--folds", "3"],
         ["--image-size", "96"],
         ["--random-state", "1"],
-        ["--lr", "0.001"],
+        ["--lr", "0.01"],
+        ["--batch-size", "8"],
         ["--target", "severity"],
     ):
         assert key != script.settings_key(script.parse_args(argv), data)[0], argv
