@@ -240,6 +240,48 @@ def test_corrected_interval_by_hand(script):
     assert (mean, low, high) == pytest.approx((0.1, 0.1 - half, 0.1 + half))
 
 
+def _records(accuracies, n_train=8, n_test=2):
+    return [
+        dict(
+            repeat=0, fold=k, n_train=n_train, n_test=n_test,
+            y_true=[0, 1], y_pred=[0, 1 if a > 0.5 else 0],
+            scores={m: a for m in METRICS},
+        )
+        for k, a in enumerate(accuracies)
+    ]  # fmt: skip
+
+
+def test_summary_pairs_each_fold_with_the_proposed_rows_fold(script):
+    """A row better by 10 points on every fold is certainly better (p = 0),
+    however much the folds differ from each other."""
+    rows = [row for row in script.ROWS if row.key in ("pa", "dense", "mfcc")]
+    results = {
+        "pa": _records([0.5, 0.9, 0.7]),
+        "dense": _records([0.6, 1.0, 0.8]),
+        "mfcc": _records([0.9, 0.5, 0.7]),
+    }
+    table, confusion = script.summarise(rows, results, 2, multiclass=False)
+    assert table["key"].tolist() == ["pa", "dense", "mfcc"]
+    assert table["n"].tolist() == [10] * 3 and table["folds"].tolist() == [3] * 3
+    dense, mfcc = table.iloc[1], table.iloc[2]
+    assert dense["accuracy_diff"] == pytest.approx(10)
+    assert dense["accuracy_p"] < 1e-10
+    assert dense["accuracy_diff_low"] == pytest.approx(10)
+    # same mean as the proposed row, paired differences -40, +40, 0
+    _, t, p = script.corrected_resampled_ttest([0.4, -0.4, 0.0], 2 / 8)
+    assert mfcc["accuracy_diff"] == pytest.approx(0, abs=1e-9)
+    assert mfcc["accuracy_p"] == pytest.approx(p) and p == pytest.approx(1)
+    mean, low, high = script.corrected_interval([0.5, 0.9, 0.7], 2 / 8)
+    first = table.iloc[0]
+    assert (first["accuracy_mean"], first["accuracy_low"], first["accuracy_high"]) == (
+        pytest.approx((100 * mean, 100 * low, 100 * high))
+    )
+    assert first["accuracy_std"] == pytest.approx(100 * np.std([0.5, 0.9, 0.7]))
+    assert np.isnan(first["accuracy_p"])
+    # confusion matrices summed over the folds
+    np.testing.assert_array_equal(confusion["pa"], [[3, 0], [1, 2]])
+
+
 def test_fold_scores_binary_and_macro(script):
     binary = script.fold_scores([0, 0, 1, 1], [0, 1, 1, 1], multiclass=False)
     assert binary == pytest.approx(
