@@ -77,6 +77,15 @@ def test_voc_als_tree(script, tmp_path, capsys):
     assert table["n"].tolist() == [6] * METHODS
     out = capsys.readouterr().out
     assert "VOC-ALS" in out and "ALS patients and controls" in out
+    # two folds lost (as after an interruption): the same command redoes them
+    folder = next((tmp_path / "voc_folds").iterdir())
+    (folder / "late_r0_f0.json").unlink()
+    (folder / "gmu3_r0_f1.json").unlink()
+    argv = [*TINY, "--voc-als", str(root), "--weights", "none", "--output", str(csv)]
+    again = script.main([*argv, "--overwrite"])
+    out = capsys.readouterr().out
+    assert "reused 20 of 22 folds" in out and out.count("reused 1 of 2 folds") == 2
+    pd.testing.assert_frame_equal(again, table)
 
 
 def test_voc_als_patients_only(script, tmp_path, capsys):
