@@ -127,7 +127,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         ``filename``). :class:`HypernetClassifier` trains and predicts on
         such an array a batch at a time. With ``dtype="float16"``, 20,000
         clips at 224x224 take 6 GB of disk and little memory
-        (``benchmarks/bench_memory.py``). The files are yours to delete.
+        (``benchmarks/bench_corpus.py``). The files are yours to delete.
     n_jobs : int or None, default=None
         Number of threads for :meth:`transform`; ``None`` means 1 unless in
         a :func:`joblib.parallel_config` context, ``-1`` all cores. Each
