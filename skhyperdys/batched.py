@@ -258,7 +258,7 @@ def _blocks(matrix, size=16):
     each group of rows, the block holding only the columns where the group is
     non-zero. :func:`_apply_blocks` multiplies by them: for a Mel filter bank
     or a resampling matrix, where each row is non-zero on a few neighbouring
-    columns only, several times less work than the full matrix, with the same
+    columns only, about half the time of the full matrix here, with the same
     result.
     """
     blocks = []
