@@ -114,7 +114,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         :mod:`skhyperdys.batched` (on the CPU in numpy and scipy: one FFT and
         one Mel product for a chunk of clips, deltas and resizing as sparse
         matrices; on a GPU in torch), equal to librosa's numbers to about
-        1e-6 of each matrix's scale; 3-5x faster than librosa clip by clip
+        1e-6 of each matrix's scale; 3.3-4.6x faster than librosa clip by clip
         (``benchmarks/bench_features.py``). ``"auto"``:
         ``"torch"``.
     device : str, default="cpu"
