@@ -420,8 +420,9 @@ def _feature_images_cpu(
         block[...] = stack.reshape(3, width, n_bands).transpose(0, 2, 1)
         start += n
     # Resize along frequency, all clips and channels at once, in place in
-    # the output (or a float32 array, rounded once into a float16 output).
-    images = out if out.dtype == np.float32 else np.empty(out.shape, np.float32)
+    # the output (or in a float32 array copied into a float16 or strided one).
+    direct = out.dtype == np.float32 and out.flags.c_contiguous
+    images = out if direct else np.empty(out.shape, np.float32)
     rows, target = along.reshape(-1, n_bands, width), images.reshape(-1, height, width)
     for first, end, lo, hi, block in _frequency_blocks(n_bands, height):
         if hi > lo:

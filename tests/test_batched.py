@@ -142,3 +142,11 @@ def test_cuda_images_match_librosa(clips):
     for y, image in zip(clips, images, strict=True):
         ref = feature_image(y, SR, image_size=(96, 80))
         np.testing.assert_allclose(image, ref, rtol=0, atol=1e-3)
+
+
+def test_images_are_written_into_a_strided_out(clips):
+    full = feature_images(clips, SR, image_size=(32, 32))
+    # Channels first in memory: clips and channels cannot merge into one axis.
+    out = np.zeros((3, len(clips), 32, 32), dtype=np.float32).transpose(1, 0, 2, 3)
+    feature_images(clips, SR, image_size=(32, 32), out=out)
+    np.testing.assert_array_equal(out, full)
