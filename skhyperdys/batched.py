@@ -246,11 +246,6 @@ def _resize_band(n_in, n_out):
     return first, weights
 
 
-@lru_cache(maxsize=256)
-def _resize_operator(n_in, n_out):
-    return resize_matrix(n_in, n_out).astype(np.float32)
-
-
 def _blocks(matrix, size=16):
     """Split a banded ``matrix`` (out, in) into dense blocks of ``size`` rows.
 
