@@ -14,11 +14,12 @@ import platform
 import sys
 import time
 from contextlib import contextmanager
-from functools import lru_cache
 
 import numpy as np
 import torch
-from threadpoolctl import ThreadpoolController, threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from skhyperdys._threads import single_threaded
 
 #: CPU flags worth printing: AVX-512 (oneDNN's fast float32 kernels), the
 #: bfloat16 and float16 dot products, and Intel AMX tiles.
@@ -137,27 +138,16 @@ def synchronize(device):
         torch.cuda.synchronize(device)
 
 
-@lru_cache(maxsize=1)
-def _controller():
-    # threadpool_limits(1) looks for the loaded libraries at every call
-    # (about 5 ms here): a per-call cost a user setting the limit once would
-    # not pay. A controller made once limits in microseconds.
-    return ThreadpoolController()
-
-
 @contextmanager
 def best_threads(single):
     """One torch and one BLAS/OpenMP thread if ``single``, else leave them."""
     if not single:
         yield
         return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with _controller().limit(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(previous)
+    # The library's own: one cached threadpoolctl controller, so the limit
+    # costs microseconds, not threadpool_limits' ~5 ms library scan per call.
+    with single_threaded():
+        yield
 
 
 def sgemm_gflops(size=1024, repeats=7, threads=1):
