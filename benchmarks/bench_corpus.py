@@ -454,7 +454,8 @@ def machine_lines(tmpdir, threshold):
     if threshold is None:
         threshold = os.environ.get("MALLOC_MMAP_THRESHOLD_")
     malloc = (
-        "glibc default (dynamic mmap threshold, up to 32 MiB)"
+        "glibc default (dynamic mmap threshold, up to 32 MiB); during fit the "
+        "library's (1 GiB, no trimming: skhyperdys/_allocator.py)"
         if threshold is None
         else f"MALLOC_MMAP_THRESHOLD_={threshold}"
     )
@@ -477,12 +478,14 @@ def trim_heap():
 
 def set_mmap_threshold(value):
     """``mallopt(M_MMAP_THRESHOLD, value)`` in this process (glibc), as the
-    environment variable does at start-up."""
+    environment variable does at start-up; the variable is set too, so that
+    the library leaves the setting alone during ``fit``."""
     import ctypes
 
     libc = ctypes.CDLL(None)
     if not libc.mallopt(-3, int(value)):  # M_MMAP_THRESHOLD
         raise SystemExit(f"mallopt(M_MMAP_THRESHOLD, {value}) failed")
+    os.environ["MALLOC_MMAP_THRESHOLD_"] = str(value)
 
 
 def run_child(args, wav_dir, n, in_memory):
