@@ -40,6 +40,14 @@ median of ``--repeats``; printed as the ratio float32 / setting, with the last
 training loss as a sanity check. Then ``compile=True`` if it works here (its
 compile time, the first fit, printed apart), or why it does not.
 
+Part 3, the malloc thresholds (``skhyperdys/_allocator.py``): ``fit`` of
+``--epoch-n`` images at ``--epoch-size``, ``--allocator-epochs`` epochs, in
+float32 and in bfloat16 + channels-last, each with the thresholds the
+library sets for training and with malloc left alone (the library's glibc
+handle hidden, as where the user has set malloc options), alternated,
+median of ``--repeats``; with the minor page faults of each fit (the kernel
+mapping and zeroing memory).
+
     python benchmarks/bench_training.py                   # final figures
     python benchmarks/bench_training.py --quick           # smoke run, seconds
     python benchmarks/bench_training.py --paper-epochs 30 # the paper's epochs
@@ -52,6 +60,7 @@ less when inductor's on-disk cache is warm).
 
 import argparse
 import copy
+import resource
 import statistics
 import time
 import warnings
@@ -68,7 +77,7 @@ from _machine import (
 )
 from torch.utils.data import DataLoader, TensorDataset
 
-from skhyperdys import HypernetClassifier
+from skhyperdys import HypernetClassifier, _allocator
 from skhyperdys._allocator import reuse_large_blocks
 from skhyperdys.backbones import make_backbone
 from skhyperdys.modules import Embedder, HypernetHead, HypernetModule
@@ -311,6 +320,63 @@ def precision_epochs(args, device):
     )
 
 
+def allocator_part(args, device):
+    """Part 3: fit with the library's malloc thresholds vs glibc's own."""
+    X, y = data(args.epoch_n, args.epoch_size, seed=2)
+    if _allocator._glibc() is None or _allocator._user_has_chosen():
+        print("\nmalloc thresholds: not glibc, or malloc options set by the user: "
+              "the library changes nothing here; skipped")  # fmt: skip
+        return
+    library_glibc = _allocator._glibc
+    settings = {
+        "float32": {},
+        "bfloat16 + channels_last": {"precision": "bfloat16", "channels_last": True},
+    }
+    variants = [(name, keep) for name in settings for keep in (True, False)]
+
+    def fit(name, keep):
+        # keep=False: the library finds no glibc and leaves malloc alone.
+        _allocator._glibc = library_glibc if keep else (lambda: None)
+        try:
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            start = time.perf_counter()
+            library(device, max_epochs=args.allocator_epochs, **settings[name]).fit(
+                X, y
+            )
+            synchronize(device)
+            seconds = time.perf_counter() - start
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+        finally:
+            _allocator._glibc = library_glibc
+        return seconds, faults
+
+    for name in settings:
+        fit(name, True)  # warm-up
+    times = {v: [] for v in variants}
+    faults = {v: [] for v in variants}
+    for repeat in range(args.repeats):
+        order = variants[repeat % len(variants) :] + variants[: repeat % len(variants)]
+        for variant in order:
+            seconds, count = fit(*variant)
+            times[variant].append(seconds)
+            faults[variant].append(count)
+    print(
+        f"\nmalloc thresholds: fit, {args.epoch_n} images of 3x{args.epoch_size}x"
+        f"{args.epoch_size}, {args.allocator_epochs} epochs, batch {BATCH}; median of "
+        f"{args.repeats} alternated repeats; 'glibc': the library leaves malloc "
+        "alone (thresholds 32/64 MiB, the most glibc's own adjustment reaches)"
+    )
+    print(f"  {'setting':26s} {'library s':>10s} {'glibc s':>8s} {'speed-up':>9s} "
+          f"{'page faults: library':>21s} {'glibc':>9s}")  # fmt: skip
+    for name in settings:
+        on, off = (statistics.median(times[(name, keep)]) for keep in (True, False))
+        f_on, f_off = (int(statistics.median(faults[(name, k)])) for k in (True, False))
+        print(
+            f"  {name:26s} {on:10.2f} {off:8.2f} {off / on:8.2f}x {f_on:21,d} "
+            f"{f_off:9,d}"
+        )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -344,9 +410,15 @@ def main(argv=None):
     parser.add_argument(
         "--parts",
         nargs="+",
-        choices=["small", "paper", "settings"],
-        default=["small", "paper", "settings"],
+        choices=["small", "paper", "settings", "allocator"],
+        default=["small", "paper", "settings", "allocator"],
         help="which parts to run",
+    )
+    parser.add_argument(
+        "--allocator-epochs",
+        type=int,
+        default=3,
+        help="epochs per fit, malloc-thresholds part",
     )
     parser.add_argument(
         "--compile",
@@ -365,7 +437,7 @@ def main(argv=None):
         args.repeats, args.compile = 1, False
         args.small_n = args.paper_n = args.epoch_n = 32
         args.small_size = args.paper_size = args.epoch_size = 64
-        args.small_epochs = args.paper_epochs = 1
+        args.small_epochs = args.paper_epochs = args.allocator_epochs = 1
         args.parts = [p for p in args.parts if p != "paper"]
     device = resolve_device(args.device)
     args.gflops = sgemm_gflops(threads=None) if device.type == "cpu" else None
@@ -384,6 +456,8 @@ def main(argv=None):
                  args, device, default_adam=False)  # fmt: skip
     if "settings" in args.parts:
         precision_epochs(args, device)
+    if "allocator" in args.parts:
+        allocator_part(args, device)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 

@@ -187,11 +187,12 @@ class HypernetClassifier(NeuralNetClassifier):
         weights change). Faster on hardware with units for it: bfloat16 on
         CPUs with AVX512-BF16 or AMX and on GPUs from Ampere on, float16 on
         GPUs (on an AVX512-BF16 CPU without AMX, with ``channels_last``:
-        1.6x per training epoch, 2.0x for a batch at prediction, 1.55x for
-        one clip; see ``benchmarks/README.md``). Without such units it falls back to
+        1.76x per training epoch, 1.85x for the paper's protocol, 2.0x for
+        a batch at prediction, 1.55x for one clip; see
+        ``benchmarks/README.md``). Without such units it falls back to
         float32 with a warning. A float32 model predicting in bfloat16 gave
         float32's labels on 100 % of 200 built-in clips; a model trained in
-        bfloat16 on 98.7 % of held-out clips. Set it after fitting
+        bfloat16 on 98.7-100 % of held-out clips. Set it after fitting
         (``set_params(precision="bfloat16")``) to predict faster with a
         model trained in float32.
     channels_last : bool, default=False
