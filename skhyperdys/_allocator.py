@@ -10,10 +10,10 @@ a bfloat16 + channels-last fit ran 1.27x faster without that, float32 1.04x
 (10 epochs on the project's 2-core CPU, ``python
 benchmarks/bench_training.py --parts allocator --allocator-epochs 10``).
 :func:`reuse_large_blocks` raises the threshold (and the heap's trim
-threshold) for the duration of training, so
-that freed blocks stay in the heap and the next step reuses them; afterwards
-it sets glibc's largest dynamic thresholds and hands the freed memory back to
-the system (``malloc_trim``).
+threshold) for the duration of training, so that freed blocks stay in the
+heap and the next step reuses them; afterwards it sets glibc's largest
+dynamic thresholds and hands the freed memory back to the system
+(``malloc_trim``).
 
 It does nothing where the C library is not glibc, or where the user has set
 glibc's malloc options (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``,
