@@ -150,6 +150,38 @@ def best_threads(single):
         yield
 
 
+def rotated(items, k):
+    """``items`` started at position ``k`` (modulo its length), wrapped around.
+
+    Repeat ``k`` of an alternated benchmark runs its variants in this order,
+    so that none always runs first (cold) or last.
+    """
+    items = list(items)
+    k %= len(items)
+    return items[k:] + items[:k]
+
+
+def fast_settings(device):
+    """``HypernetClassifier`` precision/layout settings worth timing on ``device``.
+
+    float32 (the default) first; float16 only on a GPU (on a CPU without
+    float16 units it falls back to float32).
+    """
+    settings = {
+        "float32": {},
+        "bfloat16": {"precision": "bfloat16"},
+        "channels_last": {"channels_last": True},
+        "bfloat16 + channels_last": {"precision": "bfloat16", "channels_last": True},
+    }
+    if torch.device(device).type == "cuda":
+        settings["float16"] = {"precision": "float16"}
+        settings["float16 + channels_last"] = {
+            "precision": "float16",
+            "channels_last": True,
+        }
+    return settings
+
+
 def sgemm_gflops(size=1024, repeats=7, threads=1):
     """float32 matrix product speed, GFLOP/s (numpy's BLAS at ``threads``).
 

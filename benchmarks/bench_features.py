@@ -47,6 +47,7 @@ from _machine import (
     best_threads,
     describe,
     resolve_device,
+    rotated,
     sgemm_gflops,
     synchronize,
 )
@@ -106,8 +107,7 @@ def measure_rate(sr, args, device, gflops):
     for repeat in range(args.repeats):
         X = clips(args.n, sr, seed=args.seed + 1000 * repeat + sr)
         samples.extend(len(y) for y in X)
-        order = [*settings, "library"]
-        order = order[repeat % len(order) :] + order[: repeat % len(order)]
+        order = rotated([*settings, "library"], repeat)
         outputs = {}
         for name in order:
             if name == "library":
@@ -188,7 +188,7 @@ def measure_scaling(sr, args, device):
     times = {j: [] for j in jobs}
     for repeat in range(args.repeats):
         X = clips(args.n, sr, seed=args.seed + 1000 * repeat + sr + 7)
-        order = jobs[repeat % len(jobs) :] + jobs[: repeat % len(jobs)]
+        order = rotated(jobs, repeat)
         for j in order:
             start = time.perf_counter()
             transformers[j].transform(X)

@@ -61,8 +61,10 @@ from _machine import (
     best_threads,
     count_flops,
     describe,
+    fast_settings,
     percentile,
     resolve_device,
+    rotated,
     sgemm_gflops,
     synchronize,
 )
@@ -106,7 +108,7 @@ def latencies(calls, n, warmup, device):
             calls[name]()
     times = {name: [] for name in names}
     for i in range(n):
-        order = names[i % len(names) :] + names[: i % len(names)]
+        order = rotated(names, i)
         for name in order:
             synchronize(device)
             start = time.perf_counter()
@@ -277,18 +279,7 @@ def main(argv=None):
         )
 
     # Part 2: the fast inference settings, same weights.
-    settings = {
-        "float32": {},
-        "bfloat16": {"precision": "bfloat16"},
-        "channels_last": {"channels_last": True},
-        "bfloat16 + channels_last": {"precision": "bfloat16", "channels_last": True},
-    }
-    if device.type == "cuda":
-        settings["float16"] = {"precision": "float16"}
-        settings["float16 + channels_last"] = {
-            "precision": "float16",
-            "channels_last": True,
-        }
+    settings = fast_settings(device)
     pipes = {}
     for name, params in settings.items():
         with warnings.catch_warnings(record=True) as caught:

@@ -71,14 +71,15 @@ from _machine import (
     add_device_argument,
     count_flops,
     describe,
+    fast_settings,
     resolve_device,
+    rotated,
     sgemm_gflops,
     synchronize,
 )
 from torch.utils.data import DataLoader, TensorDataset
 
 from skhyperdys import HypernetClassifier, _allocator
-from skhyperdys._allocator import reuse_large_blocks
 from skhyperdys.backbones import make_backbone
 from skhyperdys.modules import Embedder, HypernetHead, HypernetModule
 
@@ -140,7 +141,7 @@ def plain_fit(make_module, X, y, epochs, device, **adam):
 
 def allocator_fit(make_module, X, y, epochs, device):
     """The plain loop under the malloc thresholds the library trains with."""
-    with reuse_large_blocks():
+    with _allocator.reuse_large_blocks():
         return plain_fit(make_module, X, y, epochs, device, fused=True)
 
 
@@ -188,9 +189,7 @@ def overhead(label, n, size, epochs, args, device, default_adam):
     plain_fit(given, X, y, epochs, device, fused=True)  # warm-up, plain path
     times = {name: [] for name in variants}
     for repeat in range(args.repeats):
-        names = list(variants)
-        names = names[repeat % len(names) :] + names[: repeat % len(names)]
-        for name in names:
+        for name in rotated(variants, repeat):
             setup, run = variants[name]
             prepared = setup()
             synchronize(device)
@@ -236,27 +235,11 @@ def overhead(label, n, size, epochs, args, device, default_adam):
     return med
 
 
-def settings_for(device):
-    settings = {
-        "float32": {},
-        "bfloat16": {"precision": "bfloat16"},
-        "channels_last": {"channels_last": True},
-        "bfloat16 + channels_last": {"precision": "bfloat16", "channels_last": True},
-    }
-    if device.type == "cuda":
-        settings["float16"] = {"precision": "float16"}
-        settings["float16 + channels_last"] = {
-            "precision": "float16",
-            "channels_last": True,
-        }
-    return settings
-
-
 def precision_epochs(args, device):
     """Part 2: one epoch per setting, as partial_fit of a fitted net."""
     X, y = data(args.epoch_n, args.epoch_size, seed=1)
     nets, first = {}, {}
-    for name, params in settings_for(device).items():
+    for name, params in fast_settings(device).items():
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             start = time.perf_counter()
@@ -279,9 +262,7 @@ def precision_epochs(args, device):
             )
     times = {name: [] for name in nets}
     for repeat in range(args.repeats):
-        names = list(nets)
-        names = names[repeat % len(names) :] + names[: repeat % len(names)]
-        for name in names:
+        for name in rotated(nets, repeat):
             synchronize(device)
             start = time.perf_counter()
             nets[name].partial_fit(X, y)
@@ -329,8 +310,8 @@ def allocator_part(args, device):
         return
     library_glibc = _allocator._glibc
     settings = {
-        "float32": {},
-        "bfloat16 + channels_last": {"precision": "bfloat16", "channels_last": True},
+        name: fast_settings(device)[name]
+        for name in ("float32", "bfloat16 + channels_last")
     }
     variants = [(name, keep) for name in settings for keep in (True, False)]
 
@@ -355,8 +336,7 @@ def allocator_part(args, device):
     times = {v: [] for v in variants}
     faults = {v: [] for v in variants}
     for repeat in range(args.repeats):
-        order = variants[repeat % len(variants) :] + variants[: repeat % len(variants)]
-        for variant in order:
+        for variant in rotated(variants, repeat):
             seconds, count = fit(*variant)
             times[variant].append(seconds)
             faults[variant].append(count)
