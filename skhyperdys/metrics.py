@@ -88,7 +88,14 @@ def _subject_labels(y, groups, subjects):
 
 
 def subject_score(
-    y_true, proba, groups=None, *, metric="accuracy", method="mean", labels=None
+    y_true,
+    proba,
+    groups=None,
+    *,
+    metric="accuracy",
+    method="mean",
+    labels=None,
+    pos_label=None,
 ):
     """Score predictions per subject instead of per recording.
 
@@ -101,19 +108,27 @@ def subject_score(
     y_true : array-like of shape (n_recordings,)
         Labels per recording (the same for all recordings of a subject).
     proba : array-like of shape (n_recordings, n_classes) or (n_recordings,)
-        Class probabilities, columns in the order of ``labels``; 1-D: the
-        probability of ``labels[1]`` (binary).
+        Class probabilities, columns in the order of ``labels``. A 1-D array
+        (binary) is the probability of the positive class: ``pos_label`` if
+        given, else ``labels[-1]``, as scikit-learn's scorers hand it over.
     groups : array-like of shape (n_recordings,)
         Subject of each recording (required; keyword default only so that a
         scorer missing it fails with a clear message).
     metric : {"accuracy", "balanced_accuracy", "f1", "f1_macro", "roc_auc"}, \
 default="accuracy"
-        ``"f1"`` and ``"roc_auc"`` are binary, with ``labels[1]`` positive.
+        ``"f1"`` and ``"roc_auc"`` are binary. ``"f1"`` is the F1 score of
+        ``pos_label``.
     method : {"mean", "logodds"}, default="mean"
         How recordings are combined.
     labels : array-like or None, default=None
         The classes, in the order of ``proba``'s columns (the classifier's
         ``classes_``); None: the sorted labels of ``y_true``.
+    pos_label : int, float, bool, str or None, default=None
+        The positive class of ``metric="f1"`` (and of a 1-D ``proba``).
+        ``None`` means 1, as in :func:`sklearn.metrics.f1_score`: labels
+        that are not numbers (``"ALS"``/``"HC"``) then need it named, and
+        ``metric="f1"`` raises without it rather than score a class picked
+        by sort order.
 
     Returns
     -------
@@ -124,7 +139,9 @@ default="accuracy"
     ------
     ValueError
         If a subject has recordings with different labels, the lengths
-        differ, or ``metric``/``method`` is unknown.
+        differ, ``metric``/``method`` is unknown, ``labels`` does not match
+        ``proba``'s columns, or ``pos_label`` is not one of the labels
+        (for ``metric="f1"`` or a 1-D ``proba``).
 
     Examples
     --------
@@ -132,6 +149,13 @@ default="accuracy"
     >>> y = [1, 1, 0, 0]
     >>> proba = [0.9, 0.3, 0.4, 0.2]  # recording 2 of subject "a" is wrong
     >>> subject_score(y, proba, ["a", "a", "b", "b"])
+    1.0
+
+    Labels that are not numbers need the positive class named for F1:
+
+    >>> y = ["ALS", "ALS", "HC", "HC"]
+    >>> proba = [[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7]]  # ALS, HC
+    >>> subject_score(y, proba, ["a", "a", "b", "b"], metric="f1", pos_label="ALS")
     1.0
     """
     if metric not in METRICS:
@@ -144,16 +168,27 @@ default="accuracy"
             "params={'groups': groups}."
         )
     groups = column_or_1d(groups)
-    subjects, p = aggregate_by_subject(proba, groups, method=method)
-    truth = _subject_labels(y_true, groups, subjects)
     labels = np.unique(column_or_1d(y_true)) if labels is None else np.asarray(labels)
-    p2 = np.stack([1 - p, p], axis=1) if p.ndim == 1 else p
-    if p2.shape[1] != len(labels):
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim == 1:  # the positive class's probability
+        if len(labels) != 2:
+            raise ValueError(
+                f"a 1-D proba is the positive class's probability of a binary "
+                f"problem; there are {len(labels)} labels."
+            )
+        positive = labels[-1] if pos_label is None else pos_label
+        column = _position(labels, positive, "pos_label")
+        proba = np.stack([1 - proba, proba], axis=1)
+        if column == 0:
+            proba = proba[:, ::-1]
+    if proba.shape[1] != len(labels):
         raise ValueError(
-            f"proba has {p2.shape[1]} columns but there are {len(labels)} "
+            f"proba has {proba.shape[1]} columns but there are {len(labels)} "
             "labels; pass labels= (the classifier's classes_)."
         )
-    predicted = labels[p2.argmax(axis=1)]
+    subjects, p = aggregate_by_subject(proba, groups, method=method)
+    truth = _subject_labels(y_true, groups, subjects)
+    predicted = labels[p.argmax(axis=1)]
     if metric == "accuracy":
         return float(metrics.accuracy_score(truth, predicted))
     if metric == "balanced_accuracy":
@@ -165,11 +200,29 @@ default="accuracy"
             f"metric={metric!r} is binary; there are {len(labels)} labels."
         )
     if metric == "f1":
-        return float(metrics.f1_score(truth, predicted, pos_label=labels[1]))
-    return float(metrics.roc_auc_score(truth == labels[1], p2[:, 1]))
+        positive = 1 if pos_label is None else pos_label
+        _position(labels, positive, "pos_label")
+        return float(metrics.f1_score(truth, predicted, pos_label=positive))
+    positive = labels[-1] if pos_label is None else pos_label
+    column = _position(labels, positive, "pos_label")
+    # AUC of the positive class's probability (the same for either class)
+    return float(metrics.roc_auc_score(truth == positive, p[:, column]))
 
 
-def make_subject_scorer(metric="accuracy", *, method="mean", labels=None):
+def _position(labels, label, name):
+    """Index of ``label`` in ``labels``; scikit-learn's error if it is not there."""
+    known = labels.tolist()
+    if label not in known:
+        raise ValueError(
+            f"{name}={label!r} is not a valid label. It should be one of {known}; "
+            "name the positive class with pos_label=..."
+        )
+    return known.index(label)
+
+
+def make_subject_scorer(
+    metric="accuracy", *, method="mean", labels=None, pos_label=None
+):
     """A scorer for ``cross_validate`` and ``GridSearchCV`` that scores per subject.
 
     It asks for ``groups`` through scikit-learn's metadata routing; enable it
@@ -188,8 +241,13 @@ def make_subject_scorer(metric="accuracy", *, method="mean", labels=None):
     method : {"mean", "logodds"}, default="mean"
         How each subject's recordings are combined.
     labels : array-like or None, default=None
-        The classifier's classes; None: inferred from each fold's labels
-        (which must then hold every class, as stratified folds do).
+        The classifier's classes, in the order of its ``classes_``; None:
+        the sorted labels of each fold (which must then hold every class, as
+        stratified folds do, and match ``classes_``, as they do unless the
+        classifier was given ``classes`` in another order).
+    pos_label : int, float, bool, str or None, default=None
+        The positive class of ``metric="f1"``, as in :func:`subject_score`;
+        needed when the labels are not numbers.
 
     Returns
     -------
@@ -201,7 +259,8 @@ def make_subject_scorer(metric="accuracy", *, method="mean", labels=None):
     Raises
     ------
     ValueError
-        If ``metric`` or ``method`` is unknown.
+        If ``metric`` or ``method`` is unknown. An unknown ``pos_label``
+        raises when the scorer is called.
 
     Examples
     --------
@@ -220,6 +279,7 @@ def make_subject_scorer(metric="accuracy", *, method="mean", labels=None):
         metric=metric,
         method=method,
         labels=labels,
+        pos_label=pos_label,
     )
     with config_context(enable_metadata_routing=True):
         return scorer.set_score_request(groups=True)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import sklearn
 from conftest import small_classifier, small_transformer
-from sklearn.metrics import accuracy_score, roc_auc_score
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold, cross_validate
 from sklearn.pipeline import Pipeline
 
@@ -85,3 +86,83 @@ def test_subject_scorer_in_cross_validate_with_routing(recordings):
         assert acc == pytest.approx(accuracy_score(truth, p.argmax(axis=1)))
         _, q = aggregate_by_subject(proba, g, method="logodds")
         assert auc == pytest.approx(roc_auc_score(truth, q[:, 1]))
+
+
+# --- scikit-learn's rules: pos_label, label order ----------------------------------
+
+WORDS_Y = np.array(["dysarthria"] * 4 + ["healthy"] * 4)
+WORDS_GROUPS = np.repeat(["a", "b", "c", "d"], 2)
+# columns dysarthria, healthy: subjects a, b (dysarthria) predicted healthy,
+# c, d (healthy) predicted healthy
+WORDS_PROBA = np.array([[0.2, 0.8]] * 8)
+
+
+def test_f1_with_words_needs_pos_label_as_in_scikit_learn():
+    with pytest.raises(ValueError, match="pos_label=1 is not a valid label"):
+        f1_score(WORDS_Y, WORDS_Y)  # scikit-learn refuses this input too
+    with pytest.raises(ValueError, match="pos_label=1 is not a valid label"):
+        subject_score(WORDS_Y, WORDS_PROBA, WORDS_GROUPS, metric="f1")
+    # every subject predicted healthy: F1 of dysarthria is 0, of healthy 2/3
+    assert subject_score(
+        WORDS_Y, WORDS_PROBA, WORDS_GROUPS, metric="f1", pos_label="dysarthria"
+    ) == pytest.approx(0.0)
+    assert subject_score(
+        WORDS_Y, WORDS_PROBA, WORDS_GROUPS, metric="f1", pos_label="healthy"
+    ) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="pos_label='ALS' is not a valid label"):
+        subject_score(WORDS_Y, WORDS_PROBA, WORDS_GROUPS, metric="f1", pos_label="ALS")
+    # numbers: pos_label defaults to 1, as in f1_score
+    y = (WORDS_Y == "dysarthria").astype(int)
+    assert subject_score(
+        y, WORDS_PROBA[:, ::-1], WORDS_GROUPS, metric="f1"
+    ) == pytest.approx(0.0)
+
+
+def test_one_dimensional_proba_is_the_positive_class():
+    y = np.array([0, 0, 1, 1])
+    groups = ["a", "a", "b", "b"]
+    p1 = np.array([0.1, 0.2, 0.9, 0.7])  # probability of class 1: all right
+    assert subject_score(y, p1, groups) == 1.0
+    # the same numbers as the probability of class 0: all wrong
+    assert subject_score(y, p1, groups, pos_label=0) == 0.0
+    assert subject_score(y, p1, groups, metric="roc_auc", pos_label=0) == 0.0
+
+
+class FixedClassifier(ClassifierMixin, BaseEstimator):
+    """Returns stored probabilities; classes in the order given (not sorted)."""
+
+    def __init__(self, classes, proba):
+        self.classes = classes
+        self.proba = proba
+
+    def fit(self, X, y):
+        self.classes_ = np.asarray(self.classes)
+        return self
+
+    def predict_proba(self, X):
+        return np.asarray(self.proba)[np.asarray(X)[:, 0].astype(int)]
+
+
+def test_subject_scorer_follows_its_labels_and_pos_label():
+    # classes_ in the order ["healthy", "dysarthria"], not sorted
+    y = np.array(["dysarthria"] * 4 + ["healthy"] * 4)
+    groups = np.repeat(["a", "b", "c", "d"], 2)
+    proba = np.array([[0.1, 0.9]] * 4 + [[0.3, 0.7], [0.8, 0.2]] * 2)
+    X = np.arange(8)[:, None]
+    clf = FixedClassifier(["healthy", "dysarthria"], proba).fit(X, y)
+    # a, b right (dysarthria); c, d mean (0.55, 0.45): healthy, right
+    with sklearn.config_context(enable_metadata_routing=True):
+        ordered = make_subject_scorer("accuracy", labels=clf.classes_)
+        assert ordered(clf, X, y, groups=groups) == 1.0
+        # the fold's sorted labels are not the classifier's column order
+        assert make_subject_scorer("accuracy")(clf, X, y, groups=groups) == 0.0
+        f1 = make_subject_scorer("f1", labels=clf.classes_, pos_label="dysarthria")
+        assert f1(clf, X, y, groups=groups) == 1.0
+        with pytest.raises(ValueError, match="pos_label=1 is not a valid label"):
+            make_subject_scorer("f1", labels=clf.classes_)(clf, X, y, groups=groups)
+        multi = FixedClassifier(
+            ["c", "a", "b"], [[0.6, 0.3, 0.1], [0.2, 0.1, 0.7]]
+        ).fit(X, y)
+        X3, y3 = np.array([[0], [1]]), np.array(["c", "b"])
+        scorer = make_subject_scorer("accuracy", labels=multi.classes_)
+        assert scorer(multi, X3, y3, groups=["s", "t"]) == 1.0
