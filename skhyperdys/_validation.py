@@ -10,10 +10,6 @@ import torch
 
 from .audio import load_audio
 
-# Smallest input AlexNet's feature extractor accepts (three max-pools of 3/2
-# after an 11x11 stride-4 convolution).
-MIN_IMAGE_SIDE = 63
-
 
 def _is_path(item):
     return isinstance(item, (str, os.PathLike))
@@ -205,11 +201,14 @@ def check_images(X):
     Accepts ``(n, 3, H, W)`` (one image per sample) and ``(n, T, 3, H, W)``
     (one image per task, for fusion models).
 
+    The smallest image a model takes depends on its backbone; the
+    classifier checks that when it builds the model
+    (:func:`skhyperdys.backbones.check_image_size`).
+
     Raises
     ------
     TypeError, ValueError
-        If X is not a finite numeric array of one of those shapes with
-        H, W >= 63.
+        If X is not a finite numeric array of one of those shapes.
     """
     if scipy.sparse.issparse(X):
         raise TypeError("sparse input is not supported: X must be dense images.")
@@ -239,12 +238,8 @@ def check_images(X):
         )
     if X.shape[0] == 0:
         raise ValueError("X holds no samples; at least one is required.")
-    if min(X.shape[-2:]) < MIN_IMAGE_SIDE:
-        raise ValueError(
-            f"images of {X.shape[-2]}x{X.shape[-1]} are too small for AlexNet; "
-            f"height and width must be at least {MIN_IMAGE_SIDE} "
-            "(set SpectrogramImages(image_size=...))."
-        )
+    if min(X.shape[-2:]) < 1:
+        raise ValueError(f"X holds empty images of shape {X.shape}.")
     X = np.asarray(X, dtype=np.float16 if X.dtype == np.float16 else np.float32)
     # In blocks of samples: a memory-mapped corpus larger than memory is
     # checked without a full-size boolean array.

@@ -22,8 +22,10 @@ from torch import nn
 
 __all__ = [
     "BACKBONES",
+    "check_image_size",
     "load_state_dict_file",
     "make_backbone",
+    "min_image_side",
     "torchvision_backbones",
 ]
 
@@ -206,33 +208,149 @@ def _replace(model, name, new):
     setattr(parent, child, new)
 
 
-def _out_features(module):
-    """Width of ``module``'s output for one 224x224 image (its feature size)."""
+def _out_features(module, image_size=(224, 224)):
+    """Width of ``module``'s output for one image of ``image_size`` (its features)."""
     width = getattr(module, "out_features", None)
     if isinstance(width, int):
         return width
+    shape = (1, 3, *image_size)
     was_training = module.training
     try:
         with torch.no_grad():
-            out = module.eval()(torch.zeros(1, 3, 224, 224))
+            out = module.eval()(torch.zeros(shape))
     except Exception as err:
         raise ValueError(
             "a backbone module must map images (n, 3, H, W) to features (n, d); "
-            f"calling it on a (1, 3, 224, 224) image failed: {err}"
+            f"calling it on a {shape} image failed: {err}"
         ) from None
     finally:
         module.train(was_training)
     if not isinstance(out, torch.Tensor) or out.ndim != 2:
         raise ValueError(
             "a backbone module must map images (n, 3, H, W) to features (n, d); "
-            f"for (1, 3, 224, 224) it returned {type(out).__name__} of shape "
+            f"for {shape} it returned {type(out).__name__} of shape "
             f"{tuple(getattr(out, 'shape', ()))}. Give it an out_features "
             "attribute or end it with a flattening layer."
         )
     return out.shape[1]
 
 
-def make_backbone(backbone="alexnet", weights=None):
+def _accepts(trunk, side):
+    """Whether ``trunk`` maps one ``side`` x ``side`` image to a feature vector."""
+    try:
+        with torch.no_grad():
+            out = trunk(torch.zeros(1, 3, side, side))
+    except (RuntimeError, ValueError):  # e.g. "Output size is too small"
+        return False
+    return isinstance(out, torch.Tensor) and out.ndim == 2 and out.shape[1] > 0
+
+
+def min_image_side(trunk, *, largest=1024):
+    """The smallest square image a trunk accepts, found by dry forward passes.
+
+    Each pass runs one black image through the trunk in evaluation mode,
+    without gradients (milliseconds for small sides); the side is found by
+    doubling from 1 and then bisecting, assuming a trunk that accepts a side
+    accepts every larger one (true of convolution and pooling stacks).
+
+    Parameters
+    ----------
+    trunk : torch.nn.Module
+        Maps ``(n, 3, H, W)`` images to ``(n, d)`` features, as
+        :func:`make_backbone` returns.
+    largest : int, default=1024
+        The largest side tried.
+
+    Returns
+    -------
+    side : int or None
+        The smallest side ``s`` for which an ``s x s`` image goes through;
+        None if not even ``largest`` does.
+
+    Examples
+    --------
+    >>> from skhyperdys.backbones import make_backbone, min_image_side
+    >>> min_image_side(make_backbone("alexnet")[0])  # 11x11 stride-4 conv, 3 pools
+    63
+    >>> min_image_side(make_backbone("resnet18")[0])
+    1
+    """
+    was_training = trunk.training
+    trunk.eval()
+    try:
+        low, high = 0, 1  # low fails (or is 0); high is tried next
+        while not _accepts(trunk, high):
+            if high >= largest:
+                return None
+            low, high = high, min(2 * high, largest)
+        while high - low > 1:  # low fails, high works
+            middle = (low + high) // 2
+            if _accepts(trunk, middle):
+                high = middle
+            else:
+                low = middle
+        return high
+    finally:
+        trunk.train(was_training)
+
+
+def check_image_size(trunk, image_size, name):
+    """Raise ValueError unless ``trunk`` takes images of ``image_size`` (H, W).
+
+    One dry forward pass of a black image of that size decides; only when it
+    fails is the smallest accepted side searched (:func:`min_image_side`),
+    for the message.
+
+    Parameters
+    ----------
+    trunk : torch.nn.Module
+        The backbone trunk.
+    image_size : tuple of (int, int)
+        ``(H, W)`` of the images.
+    name : str
+        How the message names the backbone.
+
+    Raises
+    ------
+    ValueError
+        If the trunk fails on such images; says the smallest square size it
+        takes.
+
+    Examples
+    --------
+    >>> from skhyperdys.backbones import check_image_size, make_backbone
+    >>> check_image_size(make_backbone("alexnet")[0], (32, 64), "alexnet")
+    Traceback (most recent call last):
+        ...
+    ValueError: images of 32x64 are too small for the backbone alexnet: it takes \
+images of at least 63x63 (set SpectrogramImages(image_size=...)).
+    """
+    height, width = image_size
+    was_training = trunk.training
+    trunk.eval()
+    try:
+        with torch.no_grad():
+            out = trunk(torch.zeros(1, 3, height, width))
+        if isinstance(out, torch.Tensor) and out.ndim == 2 and out.shape[1] > 0:
+            return
+        error = f"it returned {type(out).__name__} of shape {tuple(out.shape)}"
+    except (RuntimeError, ValueError) as err:
+        error = str(err).strip().splitlines()[0]
+    finally:
+        trunk.train(was_training)
+    side = min_image_side(trunk)
+    if side is not None and side > min(height, width):
+        raise ValueError(
+            f"images of {height}x{width} are too small for the backbone {name}: it "
+            f"takes images of at least {side}x{side} (set "
+            "SpectrogramImages(image_size=...))."
+        )
+    raise ValueError(
+        f"the backbone {name} cannot take images of {height}x{width}: {error}"
+    )
+
+
+def make_backbone(backbone="alexnet", weights=None, *, image_size=None):
     """Build an image trunk: a classification network without its last layer.
 
     Parameters
@@ -254,6 +372,11 @@ def make_backbone(backbone="alexnet", weights=None):
         once). A path: a saved ``state_dict`` of the same architecture; the
         last layer in it may have any number of outputs (it is returned, not
         loaded).
+    image_size : tuple of (int, int) or None, default=None
+        ``(H, W)`` of the images the trunk will take: checked with one dry
+        forward pass (:func:`check_image_size`), and used for the trial pass
+        that measures a module of your own. None: not checked, and 224 x 224
+        for the trial pass.
 
     Returns
     -------
@@ -270,8 +393,8 @@ def make_backbone(backbone="alexnet", weights=None):
     ------
     ValueError
         If the name is not a torchvision classification model, the weights
-        do not fit it, or a module of your own does not map images to
-        feature vectors.
+        do not fit it, a module of your own does not map images to feature
+        vectors, or the trunk cannot take images of ``image_size``.
     TypeError
         If ``backbone`` is neither a name nor a module, or ``weights`` is
         neither None, ``"imagenet"`` nor a path.
@@ -311,7 +434,10 @@ def make_backbone(backbone="alexnet", weights=None):
             )
         if weights is not None:
             _load_into(trunk, load_state_dict_file(weights), "your backbone module")
-        return trunk, _out_features(trunk), {}
+        if image_size is None:
+            return trunk, _out_features(trunk), {}
+        check_image_size(trunk, image_size, type(backbone).__name__)
+        return trunk, _out_features(trunk, tuple(image_size)), {}
     if not isinstance(backbone, str):
         raise TypeError(
             "backbone must be a torchvision model name such as 'alexnet' or "
@@ -341,6 +467,8 @@ def make_backbone(backbone="alexnet", weights=None):
         }
         _load_into(model, state, f"torchvision's {backbone}", expected=model_state)
     _replace(model, last_name, nn.Identity())
+    if image_size is not None:
+        check_image_size(model, image_size, backbone)
     return model, last.in_features, last_layer
 
 

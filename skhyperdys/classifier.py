@@ -79,7 +79,9 @@ class HypernetClassifier(NeuralNetClassifier):
     (``callbacks``, ``optimizer__weight_decay``, ``iterator_train__num_workers``,
     ``train_split``, ...) works, and the training history is in ``history_``.
     Input is the output of :class:`skhyperdys.SpectrogramImages`: float images
-    of shape ``(n_samples, 3, H, W)`` with H, W >= 63. What ``fit`` saw (images
+    of shape ``(n_samples, 3, H, W)``, at least as large as the backbone
+    takes (AlexNet: 63 x 63; checked with one dry forward pass when the model
+    is built). What ``fit`` saw (images
     or backbone features, their size, the number of tasks and of context
     features) is recorded in ``input_spec_`` and every later call is checked
     against it.
@@ -445,7 +447,7 @@ class HypernetClassifier(NeuralNetClassifier):
             backbone, n_features, last_layer = None, spec.n_features, {}
         else:
             backbone, n_features, last_layer = make_backbone(
-                self.backbone, self.weights
+                self.backbone, self.weights, image_size=spec.image_size
             )
         embedder = Embedder(
             backbone, n_features, self.embed_dim, bool(self.freeze_backbone)
@@ -849,7 +851,8 @@ class HypernetClassifier(NeuralNetClassifier):
         ----------
         X : array-like of shape (n, 3, H, W) or (n, n_tasks, 3, H, W), or dict
             Feature images, e.g. from :class:`skhyperdys.SpectrogramImages`
-            (H and W at least 63); several per sample for fusion; with
+            (as large as the backbone takes: 63 x 63 for AlexNet); several
+            per sample for fusion; with
             ``context="data"`` a dict ``{"images": ..., "context": ...}``;
             or ``{"features": ...}``, a frozen backbone's features from
             :class:`skhyperdys.BackboneFeatures` (the model is then built
@@ -873,7 +876,7 @@ class HypernetClassifier(NeuralNetClassifier):
             not numeric, or if X holds audio instead of images.
         ValueError
             If a parameter is out of range or not one of its choices; if X
-            has the wrong shape, images smaller than 63 pixels, NaN or
+            has the wrong shape, images smaller than the backbone takes, NaN or
             infinite values, or no samples; if ``context="data"`` gets no
             context or one of the wrong shape; if y has a different length
             from X, one class only, continuous values or labels outside

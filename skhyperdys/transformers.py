@@ -983,8 +983,9 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
         ------
         ValueError
             If ``batch_size`` is not a positive integer, the images are not of
-            shape ``(n, [n_tasks,] 3, H, W)`` with H, W >= 63 and finite
-            values, the backbone is unknown, or the weights do not fit it.
+            shape ``(n, [n_tasks,] 3, H, W)`` with finite values or smaller
+            than the backbone takes, the backbone is unknown, or the weights
+            do not fit it.
         TypeError
             If the images are not numeric.
         KeyError
@@ -1005,11 +1006,13 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
         'AlexNet'
         """
         self._validate_params()
-        check_images(X["images"] if isinstance(X, dict) else X)
+        images = check_images(X["images"] if isinstance(X, dict) else X)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            net, self.n_features_, _ = make_backbone(self.backbone, self.weights)
+            net, self.n_features_, _ = make_backbone(
+                self.backbone, self.weights, image_size=images.shape[-2:]
+            )
         self.backbone_ = net.requires_grad_(False).eval().to(self.device)
         return self
 
@@ -1033,7 +1036,7 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
             If :meth:`fit` has not been called.
         ValueError
             If the images are not of shape ``(n, [n_tasks,] 3, H, W)`` with
-            H, W >= 63 and finite values.
+            finite values.
         TypeError
             If the images are not numeric.
         KeyError

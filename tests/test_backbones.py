@@ -16,6 +16,7 @@ from skhyperdys.backbones import (
     BACKBONES,
     load_state_dict_file,
     make_backbone,
+    min_image_side,
     torchvision_backbones,
 )
 
@@ -194,6 +195,48 @@ def test_classifier_takes_a_module_of_its_own():
     before = mine[0].weight.detach().clone()
     clf.partial_fit(X, [0, 1] * 4)
     torch.testing.assert_close(mine[0].weight, before)
+
+
+# --- the smallest image comes from the backbone, not from AlexNet --------------------
+
+
+def test_smallest_image_is_the_backbones_own():
+    rng = np.random.default_rng(0)
+    small = rng.standard_normal((4, 3, 32, 32)).astype(np.float32)
+    y = [0, 1] * 2
+    # a module made for 32 x 32 images: a fixed-size linear layer at the end
+    mine = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Flatten())
+    clf = small_classifier(backbone=mine, max_epochs=1).fit(small, y)
+    assert clf.module_.embedder.embedding.in_features == 4 * 32 * 32
+    assert clf.predict(small).shape == (4,)
+    assert small_classifier(backbone="resnet18", max_epochs=1).fit(small, y)
+    features = BackboneFeatures(backbone="resnet18", weights=None).fit(small)
+    assert features.transform(small)["features"].shape == (4, 512)
+    # AlexNet's own limit, found by dry forward passes, named in the message
+    with pytest.raises(
+        ValueError, match="backbone alexnet: it takes images of at least 63x63"
+    ):
+        small_classifier().fit(small, y)
+    with pytest.raises(ValueError, match="at least 63x63"):
+        BackboneFeatures(weights=None).fit(small)
+    # a module of one's own that needs 15 x 15 at least (a 4x4 and a 3x3
+    # valid convolution around two 2x2 max-pools: 15 -> 12 -> 6 -> 3 -> 1)
+    pooled = nn.Sequential(
+        nn.Conv2d(3, 4, 4),
+        nn.MaxPool2d(2),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 4, 3),
+        nn.Flatten(),
+    )
+    assert min_image_side(pooled) == 15
+    tiny = rng.standard_normal((4, 3, 12, 40)).astype(np.float32)
+    with pytest.raises(
+        ValueError,
+        match="12x40 are too small for the backbone "
+        "Sequential: it takes images of at least 15x15",
+    ):
+        small_classifier(backbone=pooled, max_epochs=1).fit(tiny, y)
+    assert min_image_side(make_backbone("convnext_tiny")[0]) == 32
 
 
 # --- offline: the error comes at once, not after a network timeout --------------------

@@ -125,7 +125,7 @@ def test_predict_before_fit():
     [
         (np.zeros((4, 64 * 64)), ValueError, r"shape \(n_samples, 3, H, W\)"),
         (np.zeros((4, 1, 64, 64)), ValueError, r"got shape \(4, 1, 64, 64\)"),
-        (np.zeros((4, 3, 32, 64)), ValueError, "too small for AlexNet"),
+        (np.zeros((4, 3, 32, 64)), ValueError, "too small for the backbone alexnet"),
         (np.full((4, 3, 64, 64), np.nan), ValueError, "NaN or infinite"),
         (np.zeros((4, 3, 64, 64), dtype=bool), TypeError, "numeric"),
         (["a.wav", "b.wav"], TypeError, "put SpectrogramImages before it"),
