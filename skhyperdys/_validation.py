@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse
 import torch
 
-from .audio import load_audio
+from .audio import check_audio_path, load_audio
 
 
 def _is_path(item):
@@ -36,7 +36,9 @@ def check_waveforms(X):
     Raises
     ------
     TypeError, ValueError, FileNotFoundError
-        Naming the index of the first bad recording.
+        Naming the index of the first bad recording (a path that does not
+        exist, is a directory or is an empty file; a waveform that is empty,
+        not 1-D, not real or not finite).
     """
     if scipy.sparse.issparse(X):
         raise TypeError(
@@ -109,10 +111,10 @@ def check_waveform(item, index):
             )
         return check_waveform(waveform, index), int(rate)
     if _is_path(item):
-        path = os.fspath(item)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"X[{index}]: no such audio file: {path!r}")
-        return path
+        try:
+            return check_audio_path(item)
+        except (FileNotFoundError, ValueError) as err:
+            raise type(err)(f"X[{index}]: {err}") from None
     if item is None:
         raise TypeError(
             f"X[{index}] is None; expected a 1-D waveform or an audio file path."

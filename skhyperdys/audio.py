@@ -6,7 +6,69 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-__all__ = ["load_audio"]
+__all__ = ["AUDIO_EXTENSIONS", "check_audio_path", "load_audio"]
+
+#: File name extensions taken for audio when a folder is given
+#: (``python -m skhyperdys predict FOLDER``): the formats libsndfile reads.
+AUDIO_EXTENSIONS = (
+    ".aif",
+    ".aifc",
+    ".aiff",
+    ".au",
+    ".caf",
+    ".flac",
+    ".mp3",
+    ".nist",
+    ".oga",
+    ".ogg",
+    ".opus",
+    ".rf64",
+    ".snd",
+    ".sph",
+    ".w64",
+    ".wav",
+)
+
+
+def check_audio_path(path):
+    """Raise unless ``path`` names a file with some content.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The path of an audio file.
+
+    Returns
+    -------
+    path : str
+        The path, as a string.
+
+    Raises
+    ------
+    FileNotFoundError
+        If nothing exists at ``path``.
+    ValueError
+        If ``path`` is a directory, or an empty (0-byte) file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skhyperdys.audio import check_audio_path
+    >>> check_audio_path(tempfile.gettempdir())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: '...' is a directory, not an audio file; pass the files in it.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(
+            f"{path!r} is a directory, not an audio file; pass the files in it."
+        )
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no such audio file: {path!r}")
+    if os.path.getsize(path) == 0:
+        raise ValueError(f"{path!r} is empty (0 bytes), not an audio file.")
+    return path
 
 
 def load_audio(path, sr):
@@ -32,7 +94,8 @@ def load_audio(path, sr):
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file cannot be decoded as audio, or holds no samples.
+        If ``path`` is a directory or an empty file, or the file cannot be
+        decoded as audio, or holds no samples.
 
     Examples
     --------
@@ -43,9 +106,7 @@ def load_audio(path, sr):
     >>> load_audio(path, sr=8000).shape
     (8000,)
     """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no such audio file: {path!r}")
+    path = check_audio_path(path)
     try:
         data, file_sr = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:

@@ -23,6 +23,7 @@ from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
 
 from ._allocator import reuse_large_blocks
+from ._flags import NoveltyReference, novelty_reasons, warn_unusual
 from ._inputs import InputSpec, parse_input, summarise
 from ._precision import PRECISIONS, compute_dtype
 from .backbones import make_backbone, torchvision_backbones
@@ -218,6 +219,15 @@ class HypernetClassifier(NeuralNetClassifier):
         Summaries of (up to 1,000) training inputs, feature images pooled
         to 8x8 per channel, for the novelty score of
         :func:`skhyperdys.inspection.predictive_uncertainty`.
+    novelty_threshold_ : float
+        Inputs of higher novelty are flagged: :meth:`predict` and
+        :meth:`predict_proba` warn
+        (:class:`~skhyperdys.inspection.UnusualInputWarning`) once per call,
+        listing them. 1.5 times the 99th percentile of the training inputs'
+        own novelty (each left out of its own neighbours); on the built-in
+        data no held-out recording of an unseen speaker reached it, and
+        silence, tones, clips of 0.25 s and recordings at the wrong rate
+        all exceeded it (see the user guide, "Trusting a prediction").
     input_spec_ : InputSpec
         What the model was fitted on: ``kind`` (``"images"`` or
         ``"features"``), ``n_tasks``, ``n_features``, ``image_size`` and
@@ -726,7 +736,12 @@ class HypernetClassifier(NeuralNetClassifier):
 
     def __getstate__(self):
         state = super().__getstate__()
-        for name in ("_inference_cache", "_grad_scaler", "_dtype_cache"):
+        for name in (
+            "_inference_cache",
+            "_grad_scaler",
+            "_dtype_cache",
+            "_novelty_cache",
+        ):
             state.pop(name, None)
         return state
 
@@ -929,6 +944,7 @@ class HypernetClassifier(NeuralNetClassifier):
             keep = check_random_state(self.seed_).permutation(n_samples)
             rows = np.sort(keep[:_MAX_REFERENCE])
         self.novelty_reference_ = summarise(inputs, rows)
+        self.novelty_threshold_ = self._novelty_reference().threshold()
         return inputs, y
 
     def _class_weights(self, codes):
@@ -1018,6 +1034,12 @@ class HypernetClassifier(NeuralNetClassifier):
             The mean of the ``n_eval_contexts`` classifiers' probabilities;
             rows sum to 1.
 
+        Warns
+        -----
+        UnusualInputWarning
+            Once, listing the inputs whose novelty is above
+            ``novelty_threshold_`` (far from the training data).
+
         Raises
         ------
         sklearn.exceptions.NotFittedError
@@ -1041,7 +1063,9 @@ class HypernetClassifier(NeuralNetClassifier):
         True
         """
         with self._prediction():
-            return super().predict_proba(X)
+            proba = super().predict_proba(X)
+        self._flag_novel_inputs(X)
+        return proba
 
     def predict(self, X):
         """Predicted class labels.
@@ -1061,6 +1085,11 @@ class HypernetClassifier(NeuralNetClassifier):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``: the class of highest mean probability
             (:meth:`predict_proba`).
+
+        Warns
+        -----
+        UnusualInputWarning
+            As :meth:`predict_proba`.
 
         Raises
         ------
@@ -1083,6 +1112,70 @@ class HypernetClassifier(NeuralNetClassifier):
         """
         codes = self.predict_proba(X).argmax(axis=1)
         return self.classes_[codes]
+
+    def novelty(self, X):
+        """How unlike the training inputs each input is.
+
+        The mean distance from an input's summary (its feature images pooled
+        to 8x8 per channel, or its backbone features) to its 5 nearest
+        training inputs, divided by the training inputs' own typical spacing:
+        about 1 for inputs like the training data, larger for unlike ones.
+        Inputs above ``novelty_threshold_`` are flagged by :meth:`predict`.
+
+        Parameters
+        ----------
+        X : array-like or dict
+            Input as for :meth:`predict_proba`.
+
+        Returns
+        -------
+        novelty : ndarray of shape (n_samples,)
+            The novelty of each input.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the classifier has not been fitted (a model initialised
+            without data has no training inputs to compare with).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys import HypernetClassifier
+        >>> rng = np.random.default_rng(0)
+        >>> X = {"features": rng.standard_normal((20, 16)).astype("float32")}
+        >>> clf = HypernetClassifier(max_epochs=1, embed_dim=8, context_dim=4,
+        ...                          hyper_hidden=8, random_state=0).fit(X, [0, 1] * 10)
+        >>> bool(clf.novelty({"features": X["features"] + 100}).min() > 10)
+        True
+        """
+        self.check_is_fitted(["novelty_reference_"])
+        _, inputs = parse_input(X, needs_context=False)
+        return self._novelty_reference().scores(summarise(inputs))
+
+    def _novelty_reference(self):
+        """The training summaries with their spacing, made once per fit."""
+        reference = self.novelty_reference_
+        cached = self.__dict__.get("_novelty_cache")
+        if cached is None or cached.reference is not reference:
+            cached = NoveltyReference(reference)
+            self.__dict__["_novelty_cache"] = cached
+        return cached
+
+    def _novelty_threshold(self):
+        """``novelty_threshold_``; computed for a model saved before it existed."""
+        if not hasattr(self, "novelty_threshold_"):
+            self.novelty_threshold_ = self._novelty_reference().threshold()
+        return self.novelty_threshold_
+
+    def _flag_novel_inputs(self, X):
+        """Warn once, listing the inputs above ``novelty_threshold_``."""
+        if isinstance(X, torch.utils.data.Dataset) or not hasattr(
+            self, "novelty_reference_"
+        ):
+            return  # skorch's own validation data, or no training data known
+        reasons = novelty_reasons(self.novelty(X), self._novelty_threshold())
+        warn_unusual(reasons, type(self).__name__, stacklevel=4)
 
     def predict_member_proba(self, X):
         """Class probabilities of each generated classifier.

@@ -1,12 +1,18 @@
 """The command line, ``python -m skhyperdys``.
 
 ``python -m skhyperdys predict MODEL FILE... --output results.csv`` labels
-recordings with a model saved by :func:`skhyperdys.io.dump` and writes one
-CSV row per file: the predicted class, its probability, and how far to trust
-it (:func:`skhyperdys.inspection.predictive_uncertainty`). A file that cannot
-be used (missing, unreadable, too short, ...) gets a row with an ``error``
-and a message on standard error; the other files are still labelled, and the
-exit status is 1. Usage errors and an unusable model exit with status 2.
+recordings (files, or the audio files in folders) with a model saved by
+:func:`skhyperdys.io.dump` and writes one CSV row per file: the predicted
+class, its probability, how far to trust it
+(:func:`skhyperdys.inspection.predictive_uncertainty`), and a ``flag`` when
+the recording is unlike what the model was built for (silent, too short, far
+from the training data: the rule the Python API warns by). A file that cannot
+be used (missing, unreadable, ...) gets a row with an ``error`` and a message
+on standard error; the other files are still labelled, and the exit status is
+1. Usage errors and an unusable model exit with status 2.
+
+Nothing heavy is imported before the arguments are read: ``--help`` and usage
+errors answer at once.
 """
 
 import argparse
@@ -28,19 +34,20 @@ COLUMNS = [
     "entropy",
     "mutual_information",
     "novelty",
+    "flag",
     "error",
 ]
-
-# Shortest recording, in seconds, labelled by default.
-MIN_DURATION = 0.25
 
 
 _PREDICT_DESCRIPTION = """\
 Label audio files with a model saved by skhyperdys.io.dump (a Pipeline that
 starts from audio, e.g. SpectrogramImages -> HypernetClassifier), and write
-one CSV row per file. A file that cannot be used (missing, unreadable, too
-short, ...) gets a row with an error message, also printed on standard
-error; the other files are still labelled."""
+one CSV row per file. A FILE that is a folder stands for the audio files in
+it, in sorted order (--recursive: and in its subfolders). A recording unlike
+what the model was built for is labelled and flagged (the 'flag' column, also
+printed on standard error). A file that cannot be used (missing, unreadable,
+...) gets a row with an error message, also printed on standard error; the
+other files are still labelled."""
 
 _PREDICT_EPILOG = f"""\
 columns:
@@ -51,11 +58,18 @@ columns:
   mutual_information  disagreement of the generated classifiers, in nats
   novelty             about 1 for recordings like the training data,
                       larger for unlike ones (noise, silence, wrong rate)
+  flag                empty if the recording is what the model was built
+                      for; else why its answer may mean little, any of:
+                        silent, near-silent (loudest 20 ms under -60 dBFS);
+                        short (under --min-duration);
+                        far from the training data (novelty above the
+                        model's threshold: 1.5x the 99th percentile of its
+                        training recordings' own novelty)
   saliency            the image written (with --saliency)
   error               why the file was not labelled (empty if it was)
 
 exit status:
-  0  every file was labelled
+  0  every file was labelled (flagged ones included)
   1  some files failed (their rows say why)
   2  a usage error or an unusable model file; nothing written
 
@@ -95,7 +109,16 @@ def _parser():
         "files",
         metavar="FILE",
         nargs="+",
-        help="audio files (wav, flac, ogg, ...; resampled to the model's rate)",
+        help=(
+            "audio files (wav, flac, ogg, ...; resampled to the model's rate), "
+            "or folders of them"
+        ),
+    )
+    predict.add_argument(
+        "-r",
+        "--recursive",
+        action="store_true",
+        help="take the audio files in the subfolders of a FILE folder too",
     )
     predict.add_argument(
         "-o",
@@ -117,12 +140,12 @@ def _parser():
     )
     predict.add_argument(
         "--min-duration",
-        type=float,
-        default=MIN_DURATION,
+        type=_seconds,
+        default=None,
         metavar="SECONDS",
         help=(
-            "report shorter recordings as errors instead of labelling them "
-            f"(default: {MIN_DURATION})"
+            "flag shorter recordings (default: the model's own, "
+            "SpectrogramImages(min_duration=...), 0.25 unless set)"
         ),
     )
     predict.add_argument(
@@ -139,6 +162,18 @@ def _parser():
     )
     predict.set_defaults(run=_predict)
     return parser
+
+
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds >= 0, got {text!r}"
+        )
+    return value
 
 
 def _positive_int(text):
@@ -187,9 +222,16 @@ def _predict(args):
     output = None if args.output in (None, "-") else args.output
     if output is not None and os.path.exists(output) and not args.overwrite:
         raise _Failure(f"{output!r} exists; pass --overwrite to replace it.")
+    files = _expand(args.files, args.recursive)
     saliency = _saliency_tools() if args.saliency else None
-    pngs = _png_paths(args.files, args.saliency, args.overwrite) if saliency else {}
-    model, head, clf, sr = _load_model(args.model, args.device)
+    pngs = (
+        _png_paths([p for p, _ in files], args.saliency, args.overwrite)
+        if saliency
+        else {}
+    )
+    model, head, clf, sr, min_duration = _load_model(args.model, args.device)
+    if args.min_duration is not None:
+        min_duration = args.min_duration
     if saliency and clf.input_spec_.kind != "images":
         raise _Failure(
             "--saliency needs a model that takes images through its own "
@@ -198,42 +240,93 @@ def _predict(args):
     if args.saliency:
         os.makedirs(args.saliency, exist_ok=True)
 
-    rows, n_failed = [], 0
-    for start in range(0, len(args.files), args.batch_size):
-        paths = args.files[start : start + args.batch_size]
-        chunk = [_row(path) for path in paths]
+    from ._flags import UnusualInputWarning
+
+    rows = []
+    for start in range(0, len(files), args.batch_size):
+        batch = files[start : start + args.batch_size]
+        chunk = [_row(path, error) for path, error in batch]
         recordings = {}
         for row in chunk:
+            if row["error"]:
+                continue
             try:
-                recordings[row["path"]] = _read(row["path"], sr, args.min_duration)
+                recordings[row["path"]], row["flags"] = _read(
+                    row["path"], sr, min_duration
+                )
             except Exception as err:  # reported per file
                 row["error"] = _message(err)
         good = [row for row in chunk if row["path"] in recordings]
-        _each_file(good, recordings, lambda r, x: _label(r, x, head, clf))
-        if saliency:
-            labelled = [row for row in good if not row["error"]]
-            _each_file(
-                labelled,
-                recordings,
-                lambda r, x: _draw_saliency(saliency, model, r, x, pngs),
-                "saliency: ",
-            )
+        with warnings.catch_warnings():  # the 'flag' column says it instead
+            warnings.simplefilter("ignore", UnusualInputWarning)
+            _each_file(good, recordings, lambda r, x: _label(r, x, head, clf))
+            if saliency:
+                labelled = [row for row in good if not row["error"]]
+                _each_file(
+                    labelled,
+                    recordings,
+                    lambda r, x: _draw_saliency(saliency, model, r, x, pngs),
+                    "saliency: ",
+                )
         for row in chunk:
+            row["flag"] = "" if row["error"] else "; ".join(row["flags"])
             if row["error"]:
-                n_failed += 1
                 print(f"{PROG} predict: {row['path']}: {row['error']}", file=sys.stderr)
+            elif row["flag"]:
+                print(
+                    f"{PROG} predict: {row['path']}: flagged: {row['flag']}",
+                    file=sys.stderr,
+                )
         rows.extend(chunk)
 
     columns = COLUMNS[:-1] + (["saliency"] if saliency else []) + COLUMNS[-1:]
     _write_csv(rows, columns, output, args.overwrite)
     where = "standard output" if output is None else output
+    n_failed = sum(bool(row["error"]) for row in rows)
+    n_flagged = sum(bool(row["flag"]) for row in rows)
     print(
         f"{PROG} predict: {len(rows) - n_failed} of {len(rows)} file(s) labelled, "
         f"written to {where}"
+        + (f"; {n_flagged} flagged (see the 'flag' column)" if n_flagged else "")
         + (f"; {n_failed} failed (see the 'error' column)" if n_failed else ""),
         file=sys.stderr,
     )
     return 1 if n_failed else 0
+
+
+def _expand(arguments, recursive):
+    """``[(path, error)]``: each FILE, a folder replaced by its audio files.
+
+    A folder's files come in sorted order (by their path below the folder);
+    hidden files (``.name``) are left out. A folder without audio files
+    becomes one row with an error.
+    """
+    from .audio import AUDIO_EXTENSIONS
+
+    files = []
+    for argument in arguments:
+        if not os.path.isdir(argument):
+            files.append((argument, ""))
+            continue
+        found = []
+        for folder, subfolders, names in os.walk(argument):
+            subfolders[:] = [] if not recursive else [
+                name for name in subfolders if not name.startswith(".")
+            ]
+            found += [
+                os.path.join(folder, name)
+                for name in names
+                if not name.startswith(".")
+                and os.path.splitext(name)[1].lower() in AUDIO_EXTENSIONS
+            ]
+        if found:
+            files += [(path, "") for path in sorted(found)]
+        else:
+            where = "in it or its subfolders" if recursive else (
+                "in it (--recursive takes its subfolders too)"
+            )
+            files.append((argument, f"a folder with no audio files {where}"))
+    return files
 
 
 def _each_file(rows, recordings, step, prefix=""):
@@ -253,8 +346,12 @@ def _each_file(rows, recordings, step, prefix=""):
                 row["error"] = prefix + _message(err)
 
 
-def _row(path):
-    return {column: "" for column in COLUMNS} | {"path": path}
+def _row(path, error=""):
+    return {column: "" for column in COLUMNS} | {
+        "path": path,
+        "error": error,
+        "flags": [],
+    }
 
 
 def _message(err):
@@ -265,7 +362,7 @@ def _message(err):
 
 
 def _load_model(path, device):
-    """The model, its audio-to-input steps, the classifier and the sample rate."""
+    """The model, its audio-to-input steps, the classifier, the rate, min_duration."""
     from sklearn.pipeline import Pipeline
 
     from .classifier import HypernetClassifier
@@ -307,44 +404,43 @@ def _load_model(path, device):
         if name.endswith("__sr")
     }
     sr = rates.pop() if len(rates) == 1 else None  # None: let each step read
-    return model, model[:-1], model.steps[-1][1], sr
+    images = first if isinstance(first, SpectrogramImages) else first.images
+    min_duration = getattr(images, "min_duration", SpectrogramImages().min_duration)
+    return model, model[:-1], model.steps[-1][1], sr, min_duration
 
 
 def _read(path, sr, min_duration):
-    """The recording as the model's first step would read it; checked."""
+    """The recording as the model's first step reads it, and its flags."""
     import soundfile as sf
 
-    from .audio import load_audio
+    from ._flags import audio_reasons
+    from .audio import check_audio_path, load_audio
 
-    if sr is None:
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"no such audio file: {path!r}")
+    if sr is None:  # steps at several rates: each reads the file itself
+        check_audio_path(path)
         try:
-            seconds = sf.info(path).duration
+            rate = sf.info(path).samplerate
         except (sf.LibsndfileError, RuntimeError) as err:
             raise ValueError(f"could not read {path!r} as audio: {err}") from None
-        recording = path
-    else:
-        recording = load_audio(path, sr)
-        seconds = len(recording) / sr
-    if seconds < min_duration:
-        raise ValueError(
-            f"too short: {seconds:.3f} s, less than --min-duration {min_duration:g} s"
-        )
-    return recording
+        return path, audio_reasons(load_audio(path, rate), rate, min_duration)
+    recording = load_audio(path, sr)
+    return recording, audio_reasons(recording, sr, min_duration)
 
 
 def _label(rows, inputs, head, clf):
     """Fill in the prediction columns of ``rows``."""
+    from ._flags import novelty_reasons
     from .inspection import predictive_uncertainty
 
     result = predictive_uncertainty(clf, head.transform(inputs))
     codes = result.proba.argmax(axis=1)
+    flags = novelty_reasons(result.novelty, result.novelty_threshold)
     for i, row in enumerate(rows):
         row["predicted"] = str(clf.classes_[codes[i]])
         row["probability"] = f"{result.proba[i, codes[i]]:.6f}"
         for name in ("entropy", "mutual_information", "novelty"):
             row[name] = f"{result[name][i]:.6f}"
+        row["flags"] = row["flags"] + flags[i]
 
 
 def _write_csv(rows, columns, output, overwrite):

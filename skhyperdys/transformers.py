@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from . import batched
+from ._flags import MIN_DURATION, audio_reasons, warn_unusual
 from ._threads import single_threaded
 from ._validation import (
     check_choice,
@@ -119,6 +120,15 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         ``"torch"``.
     device : str, default="cpu"
         Where the torch backend computes (``"cuda"`` for a GPU).
+    min_duration : float or None, default=0.25
+        Recordings shorter than this many seconds are flagged: their images
+        are stretched to ``image_size`` from a few frames, unlike anything
+        a model trained on longer clips has seen. :meth:`transform` warns
+        once per call (:class:`~skhyperdys.inspection.UnusualInputWarning`)
+        listing them, and silent or near-silent recordings (loudest 20 ms
+        below -60 dBFS); the images are made all the same. ``None`` turns
+        the duration check off. ``python -m skhyperdys predict`` flags by
+        the same rule.
     memmap_dir : str, os.PathLike or None, default=None
         For corpora larger than memory: each :meth:`transform` writes its
         images to a new file ``images-*.npy`` in this existing folder (never
@@ -182,6 +192,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         dtype="float32",
         backend="auto",
         device="cpu",
+        min_duration=MIN_DURATION,
         memmap_dir=None,
         n_jobs=None,
         verbose=0,
@@ -201,6 +212,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         self.dtype = dtype
         self.backend = backend
         self.device = device
+        self.min_duration = min_duration
         self.memmap_dir = memmap_dir
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -221,6 +233,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         "dtype": "no_validation",  # any spelling numpy reads; checked below
         "backend": [StrOptions({"auto", "torch", "librosa"})],
         "device": [str, torch.device],
+        "min_duration": [Interval(Real, 0, None, closed="left"), None],
         "memmap_dir": [str, os.PathLike, None],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
@@ -331,6 +344,12 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
             In the order of ``X``; float32, or float16 with
             ``dtype="float16"``.
 
+        Warns
+        -----
+        UnusualInputWarning
+            Once, listing the recordings that are silent or near-silent
+            (loudest 20 ms below -60 dBFS) or shorter than ``min_duration``.
+
         Raises
         ------
         ValueError
@@ -359,6 +378,13 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
             ...
         FileNotFoundError: X[0]: no such audio file: 'missing.wav'
         """
+        images, reasons = self._images_and_flags(X)
+        # 4: past scikit-learn's set_output wrapper, to the caller
+        warn_unusual(reasons, type(self).__name__, stacklevel=4)
+        return images
+
+    def _images_and_flags(self, X):
+        """The images, and per recording the reasons it is flagged (or [])."""
         self._check_params()
         if getattr(self, "sr_", self.sr) != self.sr:
             warnings.warn(
@@ -366,7 +392,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
                 f"transforms at sr={self.sr} Hz; a model trained on the first "
                 "rate's images gives wrong answers on the second's.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         items = check_waveforms(X)
         params = self._image_params()
@@ -377,11 +403,15 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         else:
             out, path = _new_memmap(self.memmap_dir, shape, _dtype_name(self.dtype))
 
+        reasons = [[] for _ in items]
+
         def images(start):
             chunk = items[start : start + _CHUNK]
             clips = [
                 read_waveform(item, start + i, self.sr) for i, item in enumerate(chunk)
             ]
+            for i, y in enumerate(clips):
+                reasons[start + i] = audio_reasons(y, self.sr, self.min_duration)
             target = out[start : start + len(chunk)]
             if backend == "torch":
                 batched.feature_images(
@@ -415,10 +445,10 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
             for n in done:
                 bar.update(n)
         if self.memmap_dir is None:
-            return out
+            return out, reasons
         out.flush()  # the writable mapping closes when `out` goes
         # Copy-on-write: writable for torch, yet the file never changes.
-        return np.load(path, mmap_mode="c")
+        return np.load(path, mmap_mode="c"), reasons
 
     def __sklearn_is_fitted__(self):
         # Stateless: nothing to learn, so always ready to transform.
@@ -576,7 +606,17 @@ class MultiTaskImages(TransformerMixin, BaseEstimator):
         (2, 2, 3, 64, 64)
         """
         columns = _task_columns(X)
-        return np.stack([self._images().transform(c) for c in columns], axis=1)
+        images = self._images()
+        if not hasattr(images, "_images_and_flags"):  # a transformer of one's own
+            return np.stack([images.transform(c) for c in columns], axis=1)
+        stacks, reasons = [], [[] for _ in columns[0]]
+        for task, column in enumerate(columns):
+            out, flags = images._images_and_flags(column)
+            stacks.append(out)
+            for row, found in enumerate(flags):
+                reasons[row] += [f"task {task} {reason}" for reason in found]
+        warn_unusual(reasons, type(self).__name__, stacklevel=4)
+        return np.stack(stacks, axis=1)
 
     def __sklearn_is_fitted__(self):
         return True

@@ -1,4 +1,5 @@
 import urllib.error
+import warnings
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from skorch.dataset import ValidSplit
 from torchvision.models import AlexNet_Weights, alexnet
 
 from skhyperdys import HypernetClassifier
+from skhyperdys.inspection import UnusualInputWarning
 
 
 @pytest.fixture(scope="module")
@@ -425,3 +427,48 @@ def test_novelty_reference_of_many_images_is_a_sample_of_them(monkeypatch, X):
         for r in clf.novelty_reference_
     ]
     assert len(rows) == 5 and rows == sorted(set(rows))
+
+
+def test_random_state_reaches_the_evaluation_contexts(X):
+    def contexts(seed):
+        clf = small_classifier(random_state=seed, max_epochs=0).fit(X, [0, 1] * 12)
+        return clf.module_.head.eval_contexts
+
+    np.testing.assert_array_equal(contexts(7), contexts(7))
+    assert not torch.equal(contexts(7), contexts(8))
+
+
+def test_inputs_far_from_the_training_data_are_flagged(X):
+    y = [0, 1] * 12
+    clf = small_classifier(max_epochs=1).fit(X, y)
+    # the threshold: 1.5x the 99th percentile of the training inputs' own
+    # novelty (mean distance to their 5 nearest others, pooled 8x8 images,
+    # over the median of the same), computed here without the library
+    pooled = torch.nn.functional.adaptive_avg_pool2d(torch.from_numpy(X), 8)
+    pooled = pooled.reshape(len(X), -1).numpy().astype(np.float64)
+    distances = np.linalg.norm(pooled[:, None] - pooled[None], axis=-1)
+    np.fill_diagonal(distances, np.inf)
+    own = np.sort(distances, axis=1)[:, :5].mean(axis=1)
+    expected = 1.5 * np.quantile(own / np.median(own), 0.99)
+    assert clf.novelty_threshold_ == pytest.approx(expected, rel=1e-6)
+    np.testing.assert_allclose(
+        clf.novelty(X[:3] + 5.0),
+        np.sort(np.linalg.norm(pooled[:3, None] + 5.0 - pooled[None], axis=-1))[
+            :, :5
+        ].mean(axis=1)
+        / np.median(own),
+        rtol=1e-5,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnusualInputWarning)
+        clf.predict(X)  # the training inputs themselves: none flagged
+    far = X.copy()
+    far[[1, 4]] += 10.0
+    with pytest.warns(UnusualInputWarning) as caught:
+        assert clf.predict(far).shape == (24,)  # answered all the same
+    (warning,) = caught  # once per call, predict_proba's included
+    message = str(warning.message)
+    assert message.startswith("HypernetClassifier: 2 of 24 inputs")
+    assert "X[1]: far from the training data (novelty" in message
+    assert "X[4]: far" in message and "X[0]" not in message
+    assert f"above {clf.novelty_threshold_:.1f})" in message

@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 
 import skhyperdys.inspection
 from skhyperdys.cli import main
-from skhyperdys.inspection import predictive_uncertainty
+from skhyperdys.inspection import UnusualInputWarning, predictive_uncertainty
 from skhyperdys.io import dump
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,6 +26,7 @@ COLUMNS = [
     "entropy",
     "mutual_information",
     "novelty",
+    "flag",
     "error",
 ]
 
@@ -45,16 +46,20 @@ def setup(recordings, tmp_path_factory):
         sf.write(path, recordings.data[i], SR)
         good.append(str(path))
     bad = {}
-    bad["short"] = folder / "short.wav"
-    sf.write(bad["short"], recordings.data[0][:200], SR)
     bad["text"] = folder / "notes.wav"
     bad["text"].write_text("not audio")
+    bad["empty"] = folder / "empty.wav"
+    bad["empty"].write_bytes(b"")
     bad["missing"] = folder / "missing.wav"
     # Read fine, fails in the pipeline (NaN samples): the batch falls back per file.
     bad["nan"] = folder / "nan.wav"
     samples = recordings.data[1].astype("float32")
     samples[100] = np.nan
     sf.write(bad["nan"], samples, SR, subtype="FLOAT")
+    # Labelled, but flagged: a short clip, a silent one
+    odd = {"short": folder / "short.wav", "silent": folder / "silent.wav"}
+    sf.write(odd["short"], recordings.data[0][:200], SR)
+    sf.write(odd["silent"], np.zeros(2 * SR), SR)
     bare = folder / "bare.safetensors"
     clf = small_classifier(max_epochs=1).fit(
         {"features": np.ones((4, 8), dtype="float32")}, [0, 1, 0, 1]
@@ -65,6 +70,7 @@ def setup(recordings, tmp_path_factory):
         model=str(model),
         good=good,
         bad={k: str(v) for k, v in bad.items()},
+        odd={k: str(v) for k, v in odd.items()},
         bare=str(bare),
     )
 
@@ -84,9 +90,9 @@ def _rows(text):
 
 
 def test_predict_labels_good_files_and_reports_bad_ones(setup, tmp_path):
-    good, bad = setup["good"], setup["bad"]
-    files = [good[0], bad["short"], bad["text"], good[1], bad["missing"], bad["nan"]]
-    files.append(good[2])
+    good, bad, odd = setup["good"], setup["bad"], setup["odd"]
+    files = [good[0], odd["short"], bad["text"], good[1], bad["missing"], bad["nan"]]
+    files += [bad["empty"], odd["silent"], good[2]]
     output = tmp_path / "results.csv"
     done = _run("predict", setup["model"], *files, "--output", output)
     assert done.returncode == 1, done.stderr
@@ -96,18 +102,27 @@ def test_predict_labels_good_files_and_reports_bad_ones(setup, tmp_path):
     for name, path in bad.items():
         assert f"{path}:" in done.stderr, name
     by_path = {row["path"]: row for row in rows}
-    assert "too short" in by_path[bad["short"]]["error"]
     assert "could not read" in by_path[bad["text"]]["error"]
     assert "no such audio file" in by_path[bad["missing"]]["error"]
     assert "NaN" in by_path[bad["nan"]]["error"]
+    assert "is empty (0 bytes)" in by_path[bad["empty"]]["error"]
     for path in bad.values():
-        assert by_path[path]["predicted"] == by_path[path]["probability"] == ""
+        row = by_path[path]
+        assert row["predicted"] == row["probability"] == row["flag"] == ""
+    # unusual recordings are labelled, and flagged by the API's rule
+    short, silent = by_path[odd["short"]], by_path[odd["silent"]]
+    assert short["predicted"] and silent["predicted"]
+    assert "short (0.025 s, under 0.25 s)" in short["flag"]
+    assert "silent (loudest 20 ms at -inf dBFS)" in silent["flag"]
+    assert "far from the training data" in silent["flag"]
+    assert f"{odd['silent']}: flagged: silent" in done.stderr
+    assert "2 flagged (see the 'flag' column); 4 failed" in done.stderr
 
     pipe = setup["pipe"]
     expected = predictive_uncertainty(pipe, good)
     for i, path in enumerate(good):
         row = by_path[path]
-        assert row["error"] == ""
+        assert row["error"] == row["flag"] == ""
         k = expected.proba[i].argmax()
         assert row["predicted"] == str(pipe.classes_[k])
         assert float(row["probability"]) == pytest.approx(
@@ -115,7 +130,54 @@ def test_predict_labels_good_files_and_reports_bad_ones(setup, tmp_path):
         )
         for name in ("entropy", "mutual_information", "novelty"):
             assert float(row[name]) == pytest.approx(expected[name][i], abs=2e-6)
-    assert "4 failed" in done.stderr
+
+
+def test_flags_follow_the_apis_rule(setup, capsys):
+    """The CLI's flag column and the API's warnings name the same recordings."""
+    files = [setup["good"][0], setup["odd"]["short"], setup["odd"]["silent"]]
+    files.append(setup["good"][1])
+    assert main(["predict", setup["model"], *files]) == 0
+    flags = [row["flag"] for row in _rows(capsys.readouterr().out)]
+    assert [bool(flag) for flag in flags] == [False, True, True, False]
+    waveforms = [sf.read(path)[0] for path in files]
+    with pytest.warns(UnusualInputWarning) as caught:
+        setup["pipe"].predict(waveforms)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 2  # one from the images, one from the classifier
+    listed = " ".join(messages)
+    assert [f"X[{i}]:" in listed for i in range(4)] == [bool(f) for f in flags]
+    for flag in flags:  # every reason the CLI gives, the API gives too
+        assert all(reason in listed for reason in flag.split("; ") if reason)
+    # --min-duration moves the duration rule: 0.025 s is long enough here
+    assert main(["predict", setup["model"], files[1], "--min-duration", "0.02"]) == 0
+    (row,) = _rows(capsys.readouterr().out)
+    assert "short" not in row["flag"]
+
+
+def test_folders_stand_for_their_audio_files(setup, tmp_path, capsys):
+    top = tmp_path / "recordings"
+    (top / "sub").mkdir(parents=True)
+    (top / "empty").mkdir()
+    names = ["e.wav", "b.wav", "d.wav", "a.WAV", "c.wav"]  # made in this order
+    for i, name in enumerate(names):
+        (top / name).write_bytes(open(setup["good"][i % 3], "rb").read())
+    (top / "sub" / "c.flac").write_bytes(b"")  # picked up with --recursive only
+    (top / "notes.txt").write_text("not audio")  # not an audio file name
+    (top / ".hidden.wav").write_text("not audio either")  # hidden: left out
+    assert main(["predict", setup["model"], str(top)]) == 0
+    rows = _rows(capsys.readouterr().out)
+    assert [row["path"] for row in rows] == [str(top / n) for n in sorted(names)]
+    assert all(row["predicted"] for row in rows)
+    assert main(["predict", setup["model"], str(top), "--recursive"]) == 1
+    rows = _rows(capsys.readouterr().out)
+    assert [os.path.relpath(row["path"], top) for row in rows] == [
+        *sorted(names),
+        os.path.join("sub", "c.flac"),
+    ]
+    assert "is empty (0 bytes)" in rows[-1]["error"]
+    assert main(["predict", setup["model"], str(top / "empty")]) == 1
+    (row,) = _rows(capsys.readouterr().out)
+    assert row["error"].startswith("a folder with no audio files in it")
 
 
 def test_all_good_files_exit_zero_and_csv_to_stdout(setup, capsys):

@@ -1,5 +1,6 @@
 import os
 import pathlib
+import warnings
 
 import numpy as np
 import pytest
@@ -7,8 +8,9 @@ import soundfile as sf
 import torch
 from conftest import SR, small_transformer
 
-from skhyperdys import SpectrogramImages
+from skhyperdys import MultiTaskImages, SpectrogramImages
 from skhyperdys.features import feature_image
+from skhyperdys.inspection import UnusualInputWarning
 
 
 def _expected(y, transformer):
@@ -250,3 +252,61 @@ def test_memmap_dir_must_exist(recordings, tmp_path):
     with pytest.raises(FileNotFoundError, match="not an existing folder"):
         small_transformer(memmap_dir=missing).transform(recordings.data[:2])
     assert not missing.exists()
+
+
+# --- inputs a model is not built for: flagged, once per call ------------------------
+
+
+def test_silent_and_short_recordings_are_flagged_once(rng):
+    fine = 0.1 * rng.standard_normal(SR)
+    X = [
+        fine,
+        np.zeros(2 * SR),  # digital silence
+        1e-4 * np.sign(rng.standard_normal(2 * SR)),  # +-1e-4: -80 dBFS
+        fine[: SR // 20],  # 0.05 s
+        fine,
+    ]
+    with pytest.warns(UnusualInputWarning) as caught:
+        images = small_transformer().transform(X)
+    assert images.shape == (5, 3, 64, 64)  # made all the same
+    (warning,) = caught
+    message = str(warning.message)
+    assert message.startswith("SpectrogramImages: 3 of 5 inputs are unlike")
+    assert "X[1]: silent (loudest 20 ms at -inf dBFS)" in message
+    assert "X[2]: near-silent (loudest 20 ms at -80 dBFS, under -60 dBFS)" in message
+    assert "X[3]: short (0.050 s, under 0.25 s)" in message
+    assert "X[0]" not in message and "X[4]" not in message
+    # the duration rule follows min_duration; None turns it off
+    with pytest.warns(UnusualInputWarning) as caught:
+        small_transformer(min_duration=None).transform(X)
+    assert "short" not in str(caught[0].message)
+    with pytest.warns(UnusualInputWarning, match=r"X\[0\]: short \(1.000 s, under 2 s"):
+        small_transformer(min_duration=2).transform(X[:1])
+
+
+def test_fine_recordings_raise_no_flag(recordings):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnusualInputWarning)
+        small_transformer().transform(recordings.data)
+        # quiet but not silent: -40 dBFS at the loudest
+        small_transformer().transform([0.01 * np.ones(SR)])
+
+
+def test_multi_task_flags_come_in_one_warning(rng):
+    fine = 0.1 * rng.standard_normal(SR)
+    X = [(fine, np.zeros(SR)), (fine[:400], fine)]
+    with pytest.warns(UnusualInputWarning) as caught:
+        MultiTaskImages(small_transformer()).transform(X)
+    (warning,) = caught
+    message = str(warning.message)
+    assert "X[0]: task 1 silent" in message
+    assert "X[1]: task 0 short (0.050 s" in message
+
+
+def test_folders_and_empty_files_are_named_for_what_they_are(tmp_path):
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"X\[1\]: '.*' is a directory, not an"):
+        small_transformer().fit_transform([np.ones(100), tmp_path])
+    with pytest.raises(ValueError, match=r"X\[0\]: '.*empty\.wav' is empty \(0 by"):
+        small_transformer().transform([empty])

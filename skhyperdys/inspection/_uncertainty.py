@@ -1,15 +1,12 @@
 """Uncertainty of a fitted classifier's predictions."""
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
+from .._flags import novelty_reasons, warn_unusual
 from .._inputs import parse_input, summarise
-
-# Neighbours averaged in the novelty score.
-N_NEIGHBORS = 5
 
 
 def _split(estimator):
@@ -39,43 +36,6 @@ def _entropy(p, axis=-1):
     return -(p * np.log(np.clip(p, 1e-12, None))).sum(axis=axis)
 
 
-def novelty_scores(reference, summaries, n_neighbors=N_NEIGHBORS):
-    """Mean distance to the nearest reference rows, in units of their own spacing.
-
-    Parameters
-    ----------
-    reference : ndarray of shape (n_reference, d)
-        Summaries of the training inputs.
-    summaries : ndarray of shape (n, d)
-        Summaries of the inputs to score.
-    n_neighbors : int, default=5
-        Neighbours averaged.
-
-    Returns
-    -------
-    novelty : ndarray of shape (n,)
-        The mean distance of each input to its ``n_neighbors`` nearest
-        reference rows, divided by the median of the same quantity for the
-        reference rows themselves (each left out of its own neighbours): about
-        1 for inputs like the training data, larger for unlike ones.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skhyperdys.inspection._uncertainty import novelty_scores
-    >>> reference = np.random.default_rng(0).standard_normal((50, 2))
-    >>> scores = novelty_scores(reference, np.array([[0.0, 0.0], [10.0, 10.0]]))
-    >>> bool(scores[1] > 5 * scores[0])
-    True
-    """
-    k = max(1, min(n_neighbors, len(reference) - 1))
-    index = NearestNeighbors(n_neighbors=k + 1).fit(reference)
-    own, _ = index.kneighbors(reference)
-    scale = float(np.median(own[:, 1:].mean(axis=1)))
-    distance, _ = index.kneighbors(summaries, n_neighbors=k)
-    return distance.mean(axis=1) / (scale if scale > 0 else 1.0)
-
-
 def predictive_uncertainty(estimator, X):
     """How sure a fitted classifier is of each prediction, and how unusual the input.
 
@@ -98,7 +58,8 @@ def predictive_uncertainty(estimator, X):
       backbone features) to the 5 nearest training inputs, relative to the
       training inputs' own spacing: about 1 for typical inputs, larger for
       unusual ones (noise, silence, a tone, a wrong sample rate). This is the
-      measure that flags such inputs; the entropies do not.
+      measure that flags such inputs; the entropies do not. Inputs above
+      the classifier's ``novelty_threshold_`` are listed in a warning.
 
     Parameters
     ----------
@@ -113,8 +74,16 @@ def predictive_uncertainty(estimator, X):
     result : :class:`~sklearn.utils.Bunch`
         Per-sample arrays of shape (n_samples,): ``entropy``,
         ``expected_entropy``, ``mutual_information`` (in nats) and
-        ``novelty``; and ``proba`` of shape (n_samples, n_classes), equal to
-        ``estimator.predict_proba(X)``.
+        ``novelty``; ``proba`` of shape (n_samples, n_classes), equal to
+        ``estimator.predict_proba(X)``; and ``novelty_threshold``, the
+        classifier's ``novelty_threshold_`` (a float).
+
+    Warns
+    -----
+    UnusualInputWarning
+        Once, listing the inputs above ``novelty_threshold`` (and, through a
+        pipeline's :class:`~skhyperdys.SpectrogramImages`, the silent,
+        near-silent and too short recordings).
 
     Raises
     ------
@@ -134,11 +103,18 @@ def predictive_uncertainty(estimator, X):
     >>> clf = HypernetClassifier(max_epochs=2, embed_dim=8, context_dim=4,
     ...                          hyper_hidden=8, random_state=0).fit(X, [0, 1] * 10)
     >>> result = predictive_uncertainty(clf, X)
-    >>> sorted(result)
-    ['entropy', 'expected_entropy', 'mutual_information', 'novelty', 'proba']
+    >>> sorted(result)  # doctest: +NORMALIZE_WHITESPACE
+    ['entropy', 'expected_entropy', 'mutual_information', 'novelty',
+     'novelty_threshold', 'proba']
     >>> far = {"features": X["features"] + 100}
-    >>> bool(predictive_uncertainty(clf, far).novelty.min() > result.novelty.max())
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     novel = predictive_uncertainty(clf, far)
+    >>> bool(novel.novelty.min() > result.novelty.max())
     True
+    >>> str(caught[0].message)[:60]
+    'HypernetClassifier: 20 of 20 inputs are unlike what the mode'
+
     """
     clf, prepare = _split(estimator)
     inputs = prepare(X)
@@ -147,11 +123,14 @@ def predictive_uncertainty(estimator, X):
     entropy = _entropy(proba)
     expected_entropy = _entropy(members).mean(axis=1)
     _, parsed = parse_input(inputs, needs_context=False)
-    novelty = novelty_scores(clf.novelty_reference_, summarise(parsed))
+    novelty = clf._novelty_reference().scores(summarise(parsed))
+    threshold = clf._novelty_threshold()
+    warn_unusual(novelty_reasons(novelty, threshold), type(clf).__name__)
     return Bunch(
         entropy=entropy,
         expected_entropy=expected_entropy,
         mutual_information=np.clip(entropy - expected_entropy, 0, None),
         novelty=novelty,
+        novelty_threshold=threshold,
         proba=proba,
     )
