@@ -478,8 +478,6 @@ def _write_csv(rows, columns, output, overwrite):
 
 def _saliency_tools():
     """``(saliency_maps, plot_saliency, pyplot)``, or a clear error."""
-    import importlib.util
-
     try:
         import matplotlib
 
@@ -498,10 +496,6 @@ def _saliency_tools():
             "skhyperdys.plotting.plot_saliency, which this version of skhyperdys "
             "does not have."
         ) from None
-    if importlib.util.find_spec("pytorch_grad_cam") is None:
-        raise _Failure(
-            "--saliency needs the grad-cam library: pip install 'skhyperdys[explain]'."
-        )
     return saliency_maps, plot_saliency, plt
 
 

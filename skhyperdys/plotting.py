@@ -483,7 +483,9 @@ def plot_saliency(result, ax=None, alpha=0.5, *, cmap="gray", map_cmap="jet"):
     -------
     ax : matplotlib Axes
         The log-Mel spectrogram is ``ax.collections[0]``, the map
-        ``ax.collections[1]`` (both ``QuadMesh``).
+        ``ax.collections[1]`` (both ``QuadMesh``). The title names the
+        class explained, and says so when the map is constant (shows
+        nothing).
 
     Raises
     ------
@@ -557,6 +559,11 @@ def plot_saliency(result, ax=None, alpha=0.5, *, cmap="gray", map_cmap="jet"):
     )
     ax.figure.colorbar(overlay, ax=ax, label="saliency")
     ax.set(xlabel="Time (s)", ylabel="Frequency (Hz)")
-    if "target" in result:
-        ax.set_title(f"Saliency for class {result['target']}")
+    title = f"Saliency for class {result['target']}" if "target" in result else ""
+    if np.ptp(saliency) == 0:  # a map that shows nothing says so
+        title = f"{title}: constant map, shows nothing" if title else (
+            "Constant saliency map: shows nothing"
+        )
+    if title:
+        ax.set_title(title)
     return ax

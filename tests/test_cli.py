@@ -1,21 +1,26 @@
 """The command line: python -m skhyperdys predict MODEL FILE... --output CSV."""
 
 import csv
-import importlib.util
 import io
 import os
 import subprocess
 import sys
 
+import matplotlib.figure
 import numpy as np
 import pytest
 import soundfile as sf
 from conftest import SR, small_classifier, small_transformer
 from sklearn.pipeline import Pipeline
+from sklearn.utils import Bunch
 
 import skhyperdys.inspection
 from skhyperdys.cli import main
-from skhyperdys.inspection import UnusualInputWarning, predictive_uncertainty
+from skhyperdys.inspection import (
+    UnusualInputWarning,
+    predictive_uncertainty,
+    saliency_maps,
+)
 from skhyperdys.io import dump
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -230,9 +235,9 @@ def test_saliency_says_what_it_needs(setup, tmp_path, capsys, monkeypatch):
     folder = tmp_path / "maps"
     args = ["predict", setup["model"], setup["good"][0], "--saliency", str(folder)]
     with monkeypatch.context() as patch:
-        patch.setitem(sys.modules, "pytorch_grad_cam", None)  # not installed
+        patch.setitem(sys.modules, "matplotlib", None)  # not installed
         assert main(args) == 2
-        assert "needs the grad-cam library" in capsys.readouterr().err
+        assert "--saliency needs matplotlib" in capsys.readouterr().err
     monkeypatch.delattr(skhyperdys.inspection, "saliency_maps", raising=False)
     assert main(args) == 2
     assert "saliency needs skhyperdys.inspection.saliency_maps" in (
@@ -241,19 +246,46 @@ def test_saliency_says_what_it_needs(setup, tmp_path, capsys, monkeypatch):
     assert not folder.exists()
 
 
-@pytest.mark.skipif(
-    not hasattr(skhyperdys.inspection, "saliency_maps")
-    or importlib.util.find_spec("pytorch_grad_cam") is None,
-    reason="needs skhyperdys.inspection.saliency_maps and grad-cam",
-)
-def test_saliency_writes_one_png_per_file(setup, tmp_path, capsys):
+def test_saliency_writes_one_png_per_file(setup, tmp_path, capsys, monkeypatch):
     folder = tmp_path / "maps"
-    files = [*setup["good"][:2], setup["bad"]["missing"]]
+    # two files of one name in different folders get an image each
+    other = tmp_path / "other"
+    other.mkdir()
+    twin = other / "clip0.wav"
+    twin.write_bytes(open(setup["good"][2], "rb").read())
+    files = [*setup["good"][:2], setup["bad"]["missing"], str(twin)]
     args = ["predict", setup["model"], *files, "--saliency", str(folder)]
+    titles = {}
+    save = matplotlib.figure.Figure.savefig
+
+    def remember_title(figure, path, **kwargs):
+        titles[os.path.basename(path)] = figure.axes[0].get_title()
+        return save(figure, path, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", remember_title)
     assert main(args) == 1
     rows = _rows(capsys.readouterr().out)
-    assert sorted(os.listdir(folder)) == ["clip0.png", "clip1.png"]
-    assert rows[0]["saliency"] == str(folder / "clip0.png")
-    assert rows[2]["saliency"] == ""
+    assert sorted(os.listdir(folder)) == ["clip0-2.png", "clip0.png", "clip1.png"]
+    assert [row["saliency"] for row in rows] == [
+        str(folder / "clip0.png"),
+        str(folder / "clip1.png"),
+        "",
+        str(folder / "clip0-2.png"),
+    ]
+    assert titles["clip0-2.png"].startswith("clip0.wav: Saliency for class")
+    assert open(folder / "clip0.png", "rb").read() != open(
+        folder / "clip0-2.png", "rb"
+    ).read()
     assert main(args) == 2  # the images exist now
     assert main([*args, "--overwrite"]) == 1
+    # a map that shows nothing says so in its title
+    monkeypatch.setattr(
+        skhyperdys.inspection,
+        "saliency_maps",
+        lambda *a, **k: [
+            Bunch(**{**m, "map": np.zeros_like(m.map)})
+            for m in saliency_maps(*a, **k)
+        ],
+    )
+    assert main([*args, "--overwrite"]) == 1
+    assert titles["clip1.png"].endswith(": constant map, shows nothing")

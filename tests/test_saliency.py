@@ -7,6 +7,7 @@ of the same model with random weights must not look like it (Adebayo et al.,
 """
 
 import sys
+import warnings
 
 import librosa
 import matplotlib.pyplot as plt
@@ -31,6 +32,7 @@ from skhyperdys import (
 )
 from skhyperdys.features import pad_for_deltas, spectral_matrix
 from skhyperdys.inspection import saliency_maps
+from skhyperdys.inspection._saliency import _LogOdds
 from skhyperdys.plotting import plot_saliency
 
 BAND = (2000.0, 3000.0)  # Hz: where the class-1 cue is (off the Mel axis centre)
@@ -148,7 +150,7 @@ def test_map_of_a_trained_model_falls_in_the_cue_box(burst_model):
     pipe, _, _, X_test, y_test = burst_model
     assert (pipe.predict(X_test) == y_test).mean() >= 0.95
     positives = [x for x, label in zip(X_test, y_test, strict=True) if label]
-    maps = saliency_maps(pipe, positives)
+    maps = saliency_maps(pipe, positives, method="gradcam")
     assert all(m.target == 1 for m in maps)  # the predicted class
     # the box is 5% of a clip's grid (5.4 of 32 bands, 0.5 s of 1.5-2.5 s).
     # Measured: mean 0.976, clip min 0.971; trunk seeds 1-3: means 0.96,
@@ -214,6 +216,76 @@ def test_model_is_left_as_it_was(alexnet_pipe):
     after = [p.grad for p in module.parameters()]
     assert all(a is b for a, b in zip(grads, after, strict=True))
     assert all(m.inplace for m in inplace)
+
+
+@pytest.mark.parametrize("size, epochs", [(64, 10), (224, 5)])
+def test_default_map_of_alexnet_falls_in_the_cue_box(size, epochs):
+    """The default method and backbone, at the smallest and the paper's size."""
+    X, y = burst_task(32, seed=0)
+    X_test, y_test = burst_task(24, seed=1)
+    pipe = Pipeline(
+        [
+            ("images", small_transformer(image_size=(size, size))),
+            ("clf", small_classifier(max_epochs=epochs, lr=1e-3, batch_size=8)),
+        ]
+    ).fit(X, y)
+    assert (pipe.predict(X_test) == y_test).mean() >= 0.95
+    positives = [x for x, label in zip(X_test, y_test, strict=True) if label]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no constant map, nothing unusual
+        maps = saliency_maps(pipe, positives)
+    assert all(np.ptp(m.map) > 0 for m in maps)
+    mass = np.array([box_mass(m, margin=False) for m in maps])
+    # the box is 5 % of the grid. Measured: 64x64, mean 0.571 (clip min
+    # 0.502); 224x224, 0.615 (0.559); Grad-CAM's maps of the 64x64 model
+    # were all blank, and a model with random weights puts 0.07 there
+    assert mass.mean() > 0.4 and mass.min() > 0.3
+    untrained = clone(pipe).set_params(clf__max_epochs=0, clf__random_state=1)
+    random_maps = saliency_maps(untrained.fit(X, y), positives, target=1)
+    assert np.mean([box_mass(m, margin=False) for m in random_maps]) < 0.15
+
+
+def test_clips_beyond_the_first_batch_are_explained_for_their_own_class(burst_model):
+    pipe, _, _, X_test, y_test = burst_model
+    assert pipe["clf"].batch_size == 8 and len(X_test) == 24  # three batches
+    # each batch's targets differ from the first batch's, clip by clip
+    targets = np.concatenate([y_test[:8], 1 - y_test[8:16], y_test[16:]])
+    for target in (targets, None):  # given per clip; the predicted class
+        maps = saliency_maps(pipe, X_test, target=target, method="gradcam")
+        expected = pipe.predict(X_test) if target is None else targets
+        assert [m.target for m in maps] == list(expected)
+        for i in (3, 9, 14, 20):
+            (alone,) = saliency_maps(
+                pipe, [X_test[i]], target=expected[i], method="gradcam"
+            )
+            np.testing.assert_allclose(maps[i].map, alone.map, atol=1e-4)
+
+
+class _Ignores(nn.Module):
+    """A backbone whose output does not depend on the image."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, images):
+        return 0.0 * self.conv(images).mean(dim=(2, 3)) + 1.0
+
+
+def test_a_constant_map_is_reported(rng):
+    X = [0.1 * rng.standard_normal(8000) for _ in range(4)]
+    pipe = Pipeline(
+        [
+            ("images", small_transformer()),
+            ("clf", small_classifier(backbone=_Ignores(), max_epochs=1)),
+        ]
+    ).fit(X, [0, 1, 0, 1])
+    with pytest.warns(UserWarning, match=r"map of X\[0\], X\[1\] is constant") as w:
+        maps = saliency_maps(pipe, X[:2])
+    assert "the model ignores its input" in str(w[0].message)
+    assert all(not m.map.any() for m in maps)
+    ax = plot_saliency(maps[0])
+    assert ax.get_title().endswith(": constant map, shows nothing")
 
 
 # --- shapes and axes -------------------------------------------------------------
@@ -353,13 +425,20 @@ def test_errors_for_features_models_and_trunks_without_convolutions():
     images = small_transformer().transform([rng.standard_normal(8000)] * 2)
     clf = small_classifier(backbone=flat, max_epochs=1).fit(images, [0, 1])
     with pytest.raises(ValueError, match="no 2-D convolution"):
-        saliency_maps(clf, clips, transformer=small_transformer())
+        saliency_maps(clf, clips, transformer=small_transformer(), method="gradcam")
+    # the gradient needs no convolution: a map of any differentiable backbone
+    clip = [rng.standard_normal(8000)]
+    (result,) = saliency_maps(clf, clip, transformer=small_transformer())
+    assert result.map.shape == (32, 63) and np.ptp(result.map) > 0
 
 
 def test_without_grad_cam(alexnet_pipe, monkeypatch):
     monkeypatch.setitem(sys.modules, "pytorch_grad_cam", None)
+    clip = [np.random.default_rng(6).normal(scale=0.1, size=8000)]
     with pytest.raises(ImportError, match=r"skhyperdys\[explain\]"):
-        saliency_maps(alexnet_pipe, [np.zeros(8000)])
+        saliency_maps(alexnet_pipe, clip, method="hirescam")
+    (result,) = saliency_maps(alexnet_pipe, clip)  # the gradient needs nothing
+    assert np.ptp(result.map) > 0
 
 
 # --- plot_saliency -------------------------------------------------------------------
@@ -422,3 +501,15 @@ def test_plot_saliency_errors():
         plot_saliency(Bunch(**{**result, "map": result.map[:, :-1]}))
     with pytest.raises(ValueError, match="alpha"):
         plot_saliency(result, alpha=1.5)
+
+
+def test_log_odds_keep_their_slope_where_the_probability_rounds_to_one():
+    """A confident model's maps were blank: d log p / d x is 0 once p == 1.0."""
+    output = torch.tensor([[0.0, 40.0, -5.0]], requires_grad=True)
+    (log_p,) = torch.autograd.grad(torch.log_softmax(output, -1)[0, 1], output)
+    assert log_p.abs().max() < 1e-12  # float32: p rounds to 1, the slope vanishes
+    (log_odds,) = torch.autograd.grad(_LogOdds(1)(output[0]), output)
+    # log p1 - log(p0 + p2): gradient -p0 / (p0 + p2), 1, -p2 / (p0 + p2)
+    w = 1 / (1 + np.exp(-5.0))
+    expected = torch.tensor([[-w, 1.0, -(1 - w)]], dtype=torch.float32)
+    torch.testing.assert_close(log_odds, expected)
