@@ -7,16 +7,20 @@ Hypernetworks": recordings become log-Mel / delta / delta-delta images
 classifier head labels (:class:`HypernetClassifier`).
 """
 
-from .classifier import HypernetClassifier
-from .transformers import (
-    BackboneFeatures,
-    EgemapsFunctionals,
-    ImagesAndContext,
-    MultiTaskImages,
-    SpectrogramImages,
-)
+import importlib
 
 __version__ = "0.1.0.dev0"
+
+# The estimators are imported on first use (PEP 562), so that ``import
+# skhyperdys`` and ``python -m skhyperdys --help`` do not wait for torch.
+_LAZY = {
+    "BackboneFeatures": "transformers",
+    "EgemapsFunctionals": "transformers",
+    "HypernetClassifier": "classifier",
+    "ImagesAndContext": "transformers",
+    "MultiTaskImages": "transformers",
+    "SpectrogramImages": "transformers",
+}
 
 __all__ = [
     "BackboneFeatures",
@@ -27,3 +31,15 @@ __all__ = [
     "SpectrogramImages",
     "__version__",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # once imported, a plain attribute
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

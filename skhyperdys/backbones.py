@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import torch
-import torchvision
 from torch import nn
 
 __all__ = [
@@ -51,6 +50,13 @@ _CONNECT_TIMEOUT = 3
 _DOWNLOAD_TIMEOUT = 20
 
 
+def _models():
+    """torchvision's model zoo, imported on first use (it takes over a second)."""
+    import torchvision.models
+
+    return torchvision.models
+
+
 def torchvision_backbones():
     """Names of the torchvision classification models :func:`make_backbone` takes.
 
@@ -65,7 +71,8 @@ def torchvision_backbones():
     >>> {"alexnet", "resnet18", "convnext_tiny"} <= set(torchvision_backbones())
     True
     """
-    names = torchvision.models.list_models(module=torchvision.models)
+    models = _models()
+    names = models.list_models(module=models)
     return sorted(set(names) - set(_UNSUPPORTED))
 
 
@@ -124,7 +131,7 @@ def _imagenet_state_dict(name):
     server is tried first, for at most ``_CONNECT_TIMEOUT`` seconds: offline,
     the error comes at once rather than after a network timeout.
     """
-    weights = torchvision.models.get_model_weights(name).DEFAULT
+    weights = _models().get_model_weights(name).DEFAULT
     try:
         if not os.path.exists(_cached_file(weights.url)):
             _check_reachable(weights.url)
@@ -450,7 +457,7 @@ def make_backbone(backbone="alexnet", weights=None, *, image_size=None):
             f"use one of {list(BACKBONES)} (or another of "
             "skhyperdys.backbones.torchvision_backbones()), or pass a module."
         )
-    model = torchvision.models.get_model(backbone, weights=None)
+    model = _models().get_model(backbone, weights=None)
     last_name, last = _last_linear(model)
     last_layer = {}
     if weights is not None:

@@ -28,7 +28,6 @@ import scipy.sparse
 import torch
 import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import savgol_coeffs
 
 from .features import (
     DEFAULTS,
@@ -97,6 +96,8 @@ def delta_operators(width, order):
     >>> np.allclose(delta, librosa.feature.delta(S, width=5, order=1))
     True
     """
+    from scipy.signal import savgol_coeffs  # here: scipy.signal is slow to import
+
     half = width // 2
     interior = savgol_coeffs(width, order, deriv=order, use="dot")
     left = np.stack(

@@ -1,6 +1,8 @@
 """API contract checks that sklearn's common checks skip or cannot run here."""
 
 import pickle
+import subprocess
+import sys
 
 import joblib
 import numpy as np
@@ -10,6 +12,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline, make_pipeline
 
+import skhyperdys
 from skhyperdys import HypernetClassifier, SpectrogramImages
 
 ESTIMATORS = [SpectrogramImages, HypernetClassifier]
@@ -120,3 +123,17 @@ def test_predictions_do_not_depend_on_order_or_batch(fitted_pipeline, recordings
     np.testing.assert_allclose(shuffled, proba[order], rtol=1e-5, atol=1e-7)
     subset = fitted_pipeline.predict_proba(X[:5])
     np.testing.assert_allclose(subset, proba[:5], rtol=1e-5, atol=1e-7)
+
+
+def test_the_package_imports_its_estimators_on_first_use():
+    code = (
+        "import sys, skhyperdys; print('torch' in sys.modules); "
+        "print(skhyperdys.HypernetClassifier.__module__, 'HypernetClassifier' in "
+        "dir(skhyperdys), 'torch' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", "skhyperdys.classifier", "True", "True"]
+    with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
+        skhyperdys.Nothing  # noqa: B018

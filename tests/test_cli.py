@@ -216,6 +216,27 @@ def test_unusable_models_exit_two(setup, tmp_path, capsys):
     assert "not a safetensors file" in capsys.readouterr().err
 
 
+_LOADED = """
+import runpy, sys
+sys.argv = ["skhyperdys", *sys.argv[1:]]
+try:
+    runpy.run_module("skhyperdys", run_name="__main__", alter_sys=True)
+except SystemExit as done:
+    print("exit", done.code)
+print(sorted({"torch", "sklearn", "librosa"} & set(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["predict"], ["predict", "--help"]])
+def test_help_and_usage_errors_come_before_the_heavy_imports(args):
+    env = {**os.environ, "PYTHONPATH": REPO}
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED, *args], capture_output=True, text=True, env=env
+    )
+    code = "2" if args == ["predict"] else "0"
+    assert done.stdout.splitlines()[-2:] == [f"exit {code}", "[]"], done.stderr
+
+
 def test_help_reads_cleanly(capsys):
     done = _run("--help")  # the real entry point, once
     assert done.returncode == 0 and "predict" in done.stdout

@@ -288,7 +288,7 @@ def test_estimators_compatibility_sklearn(estimator, check):
 def test_every_public_estimator_is_checked():
     public = {
         obj
-        for obj in map(vars(skhyperdys).get, skhyperdys.__all__)
+        for obj in (getattr(skhyperdys, name) for name in skhyperdys.__all__)
         if isinstance(obj, type)
     }
     assert set(PER_ESTIMATOR_XFAIL_CHECKS) == public
