@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from skhyperdys.datasets import make_syllable_repetitions
+from skhyperdys.datasets import make_planted_cue, make_syllable_repetitions
 
 
 def test_shapes_and_metadata():
@@ -68,3 +68,35 @@ def test_dysarthric_speakers_repeat_more_slowly():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_syllable_repetitions(**{"n_recordings": 6, **kwargs})
+
+
+# --- make_planted_cue ----------------------------------------------------------------
+
+
+def _band_energy(x, sr, band, window):
+    """Energy of ``x`` in ``band`` (Hz) during ``window`` (s), by FFT."""
+    segment = x[int(window[0] * sr) : int(window[1] * sr)]
+    spectrum = np.abs(np.fft.rfft(segment)) ** 2
+    freqs = np.fft.rfftfreq(len(segment), 1 / sr)
+    return spectrum[(freqs >= band[0]) & (freqs <= band[1])].sum()
+
+
+def test_planted_cue_is_in_its_box_and_only_there():
+    settings = dict(band=(1000.0, 1500.0), window=(0.2, 0.6), random_state=0)
+    cue = make_planted_cue(20, **settings)
+    assert cue.target.tolist() == [0, 1] * 10
+    assert cue.band == (1000.0, 1500.0) and cue.window == (0.2, 0.6) and cue.sr == 8000
+    assert all(1.5 * 8000 <= len(x) <= 2.5 * 8000 for x in cue.data)
+    ratio = [  # in the box against the same band a second later
+        _band_energy(x, 8000, cue.band, cue.window)
+        / _band_energy(x, 8000, cue.band, (0.9, 1.2))
+        for x in cue.data
+    ]
+    positives, negatives = np.array(ratio[1::2]), np.array(ratio[::2])
+    assert positives.min() > 50 and negatives.max() < 3  # 26 dB above the noise
+    again = make_planted_cue(20, **settings)
+    assert all(np.array_equal(a, b) for a, b in zip(cue.data, again.data, strict=True))
+    with pytest.raises(ValueError, match="band must be"):
+        make_planted_cue(band=(3000.0, 5000.0))
+    with pytest.raises(ValueError, match="window must be"):
+        make_planted_cue(window=(0.5, 0.2))

@@ -1,5 +1,6 @@
 """Data: the built-in synthetic recordings and the VOC-ALS loader."""
 
+from ._planted import make_planted_cue
 from ._synthetic import make_syllable_repetitions
 from ._voc_als import (
     POPULATIONS,
@@ -14,6 +15,7 @@ __all__ = [
     "TARGETS",
     "TASKS",
     "load_voc_als",
+    "make_planted_cue",
     "make_syllable_repetitions",
     "read_voc_als_metadata",
 ]
