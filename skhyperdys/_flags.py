@@ -51,11 +51,28 @@ class UnusualInputWarning(UserWarning):
 
     Raised for silent or near-silent recordings, recordings shorter than
     ``min_duration``, and inputs far from the training data (high novelty).
-    The prediction is still made. Filter it like any warning::
+    The prediction is still made. Filter it like any warning, e.g.
+    ``warnings.simplefilter("ignore", UnusualInputWarning)``.
 
-        import warnings
-        from skhyperdys.inspection import UnusualInputWarning
-        warnings.simplefilter("ignore", UnusualInputWarning)
+    Parameters
+    ----------
+    *args
+        The message, as for any warning.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skhyperdys import SpectrogramImages
+    >>> from skhyperdys.inspection import UnusualInputWarning
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     images = SpectrogramImages(image_size=(64, 64)).transform([np.zeros(8000)])
+    >>> caught[0].category is UnusualInputWarning
+    True
+    >>> print(caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
+    SpectrogramImages: 1 of 1 inputs are unlike what the model was built for,
+    and their answers may mean little: X[0]: silent (loudest 20 ms at -inf dBFS).
     """
 
 

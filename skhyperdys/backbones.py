@@ -317,6 +317,11 @@ def check_image_size(trunk, image_size, name):
     name : str
         How the message names the backbone.
 
+    Returns
+    -------
+    None
+        Nothing: the size fits when it returns.
+
     Raises
     ------
     ValueError
