@@ -621,11 +621,23 @@ def feature_images(
         return _feature_images_cpu(
             clips, sr, image_size=size, scaling=scaling, out=out, **stack_params
         )
-    stacks = feature_stacks(clips, sr, device=device, **stack_params)
+    return _feature_images_torch(
+        clips, sr, image_size=size, scaling=scaling, device=device, out=out,
+        **stack_params,
+    )  # fmt: skip
+
+
+def _feature_images_torch(clips, sr, *, image_size, scaling, device, out, **params):
+    """The GPU path of :func:`feature_images`: torch on ``device`` (any device)."""
+    stacks = feature_stacks(clips, sr, device=device, **params)
     resized = torch.cat(
         [
             F.interpolate(
-                s[None], size=size, mode="bilinear", align_corners=False, antialias=True
+                s[None],
+                size=image_size,
+                mode="bilinear",
+                align_corners=False,
+                antialias=True,
             )
             for s in stacks
         ]

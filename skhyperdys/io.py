@@ -647,14 +647,21 @@ def _warn_versions(saved, path):
 
 
 def _sample_rate(estimator):
-    """The ``sr`` of the first step that has one (the audio's rate), or None."""
+    """The ``sr`` of the first step that reads audio, or None.
+
+    A :class:`MultiTaskImages` or :class:`ImagesAndContext` left with its
+    default ``images=None`` reads at a default ``SpectrogramImages``'s rate.
+    """
     steps = estimator.steps if isinstance(estimator, Pipeline) else [("", estimator)]
     for _, step in steps:
         if step is None or isinstance(step, str):
             continue
-        for name, value in step.get_params(deep=True).items():
-            if name == "sr" or name.endswith("__sr"):
-                return int(value)
+        if hasattr(step, "_images"):  # MultiTaskImages
+            step = step._images()
+        elif hasattr(step, "_parts"):  # ImagesAndContext
+            step = step._parts()[0]
+        if getattr(step, "sr", None) is not None:
+            return int(step.sr)
     return None
 
 

@@ -113,3 +113,11 @@ def test_short_clip_is_zero_padded_to_half_a_second(smile, sr, seconds):
         warnings.simplefilter("ignore", UserWarning)  # "Segment too short"
         unpadded = reference(smile, y, sr)
     assert not np.allclose(values, np.nan_to_num(unpadded), rtol=1e-3)
+
+
+def test_parallel_rows_stay_in_the_order_of_x(smile):
+    # 36 clips of different pitch: three chunks of 16, run by two workers
+    clips = [voiced(8000, seconds=0.6, f0=100.0 + 5 * i, seed=i) for i in range(36)]
+    expected = np.stack([reference(smile, y, 8000) for y in clips])
+    features = EgemapsFunctionals(n_jobs=2).transform(clips)
+    np.testing.assert_allclose(features, np.nan_to_num(expected), rtol=1e-6, atol=0)

@@ -21,10 +21,16 @@ from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring
 from skorch.dataset import ValidSplit
 from torch import nn
 
-from skhyperdys import BackboneFeatures, MultiTaskImages
+from skhyperdys import (
+    BackboneFeatures,
+    ImagesAndContext,
+    MultiTaskImages,
+    SpectrogramImages,
+)
 from skhyperdys.io import (
     FORMAT_VERSION,
     ModelVersionWarning,
+    _sample_rate,
     dump,
     load,
     read_metadata,
@@ -233,6 +239,23 @@ def test_read_metadata(models):
         ("clf", "skhyperdys.HypernetClassifier"),
     ]
     assert read_metadata(models["plain"][2])["classes"] == ["ALS", "HC"]
+    # the rate of a step inside a multi-task (or context) step is found too
+    assert read_metadata(models["tasks"][2])["sample_rate"] == 8000
+    assert read_metadata(models["context"][2])["sample_rate"] is None  # no audio
+
+
+@pytest.mark.parametrize(
+    "step, rate",
+    [
+        (MultiTaskImages(SpectrogramImages(sr=16000)), 16000),
+        (MultiTaskImages(), 8000),  # a default SpectrogramImages reads at 8 kHz
+        (ImagesAndContext(SpectrogramImages(sr=44100)), 44100),
+        (ImagesAndContext(), 8000),
+    ],
+)
+def test_sample_rate_of_steps_that_hold_the_image_step(step, rate):
+    pipe = Pipeline([("features", step), ("clf", small_classifier())])
+    assert _sample_rate(pipe) == rate
 
 
 # --- what is (not) in the file -------------------------------------------------

@@ -37,6 +37,14 @@ def test_split_errors():
         GroupValidSplit()(np.zeros(4), [0, 1, 0, 1], [1, 1, 2, 2])
 
 
+def test_exactly_n_splits_subjects_are_enough():
+    groups = np.repeat(np.arange(4), 2)  # 4 subjects, 2 recordings each
+    y = np.array([0, 1] * 4)
+    train, valid = GroupValidSplit(4, random_state=0)(np.zeros(8), y, groups)
+    assert len(set(groups[valid.indices])) == 1  # one subject in four held out
+    assert len(set(groups[train.indices])) == 3
+
+
 def test_fit_with_groups_validates_on_held_out_subjects(images, recordings):
     record = _RecordSplit()
     y = np.where(recordings.target == 1, "dysarthric", "healthy")  # string labels

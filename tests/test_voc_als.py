@@ -341,3 +341,18 @@ def test_long_layout_subject_without_any_task_is_left_out(voc):
     assert "PZ004" not in long.groups and "PZ002" in long.groups
     with pytest.raises(ValueError, match=r"found: .*PZ004.*PZ002"):
         load_voc_als(voc, task=["pa", "ta"], layout="long", on_missing="raise")
+
+
+def test_file_names_are_matched_whatever_their_case(voc):
+    folder = voc / "rhythmPA"
+    (folder / "PZ002_rhythmPA.wav").rename(folder / "pz002_RHYTHMPA.WAV")
+    (folder / "CT001_rhythmPA.wav").rename(folder / "Ct001_rhythmpa.wav")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing left out
+        ds = load_voc_als(voc)
+    assert list(ds.groups) == [s[0] for s in SUBJECTS]
+    assert ds.data[3] == str(folder / "pz002_RHYTHMPA.WAV")
+    assert ds.data[0] == str(folder / "Ct001_rhythmpa.wav")
+    write_wav(folder / "PZ002_rhythmPA.wav")  # a second file for PZ002
+    with pytest.raises(ValueError, match="two recordings of PZ002"):
+        load_voc_als(voc)

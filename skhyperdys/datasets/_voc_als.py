@@ -438,20 +438,31 @@ def _make_target(frame, target):
 
 
 def _scan_folder(folder, name, known):
-    """Map ID -> path for ``<ID>_<name>.wav`` files in ``folder`` (IDs in ``known``)."""
+    """Map ID -> path for ``<ID>_<name>.wav`` files in ``folder`` (IDs in ``known``).
+
+    Names are matched whatever their case (``pz012_RHYTHMPA.WAV`` is
+    ``PZ012``'s): archives unpacked on other systems change it.
+    """
     if not folder.is_dir():
         raise FileNotFoundError(f"VOC-ALS task folder not found: {str(folder)!r}")
     pattern = re.compile(rf"^(?P<id>.+)_{re.escape(name)}\.wav$", re.IGNORECASE)
+    by_key = {subject.upper(): subject for subject in known}
     found, unknown, unreadable = {}, [], []
     for entry in sorted(os.listdir(folder)):
         match = pattern.match(entry)
         if not match:
             continue
-        subject = match.group("id").strip()
+        subject = by_key.get(match.group("id").strip().upper())
         path = folder / entry
-        if subject not in known:
+        if subject is None:
             unknown.append(entry)
             continue
+        if subject in found:
+            raise ValueError(
+                f"{str(folder)!r} holds two recordings of {subject}: "
+                f"{os.path.basename(found[subject])!r} and {entry!r} (their names "
+                "differ in case only); keep one."
+            )
         try:
             info = sf.info(path)
             if info.frames == 0:
