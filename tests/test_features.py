@@ -72,6 +72,24 @@ def test_resize_keeps_channels_and_constant_values():
     np.testing.assert_allclose(out, 2.5, rtol=1e-6)
 
 
+def test_resize_is_bilinear_with_half_pixel_centres_and_antialiased():
+    # a ramp along time (columns), another along frequency (rows), per channel
+    cols = np.tile(np.arange(4.0), (3, 6, 1))  # values 0 1 2 3 across
+    up = resize_image(cols, (6, 8))  # twice as wide: half-pixel centres
+    np.testing.assert_allclose(
+        up[:, 0], np.tile([0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3], (3, 1))
+    )
+    rows = np.tile(np.arange(16.0)[:, None], (3, 1, 5))  # 0..15 down
+    down = resize_image(rows, (4, 5))  # a quarter as high: a 4-wide filter
+    # antialiased: each output averages its 4 inputs (a triangle of support 8
+    # symmetric about 4j + 1.5), so a ramp stays a ramp inside; plain
+    # bilinear would read 4j + 1.5 from two inputs only, the same on a ramp,
+    # so the edge rows tell them apart: the filter is cut and renormalised
+    np.testing.assert_allclose(down[0, 1:3, 0], [5.5, 9.5], rtol=1e-6)
+    assert 1.5 < down[0, 0, 0] < 2.0 and 13.0 < down[0, 3, 0] < 13.5
+    assert (np.diff(down[:, :, 0], axis=1) > 0).all()  # low bands stay on top
+
+
 def test_minmax_and_imagenet_scaling(clip):
     stack = feature_stack(clip, SR)
     mm = scale_image(stack, "minmax")

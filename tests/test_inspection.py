@@ -38,8 +38,10 @@ def test_measures_and_their_relations(fitted):
         "expected_entropy",
         "mutual_information",
         "novelty",
+        "novelty_threshold",
         "proba",
     ]
+    assert result.novelty_threshold == pipe["clf"].novelty_threshold_
     np.testing.assert_allclose(result.proba, pipe.predict_proba(held), rtol=1e-5)
     p = result.proba
     np.testing.assert_allclose(result.entropy, -(p * np.log(p)).sum(1), rtol=1e-5)

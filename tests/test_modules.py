@@ -119,6 +119,27 @@ def test_fusions_share_one_signature():
     torch.testing.assert_close(ConcatFusion(2, 8)(x), torch.cat([x[:, 0], x[:, 1]], 1))
 
 
+def test_gmu_gates_weigh_the_projected_inputs():
+    torch.manual_seed(0)
+    x = torch.randn(5, 3, 8)
+    gmu = GatedMultimodalUnit(3, 8)
+    projected = torch.stack(
+        [torch.tanh(proj(x[:, t])) for t, proj in enumerate(gmu.projections)], 1
+    )
+    with torch.no_grad():
+        gmu.gate.weight.zero_()
+        gmu.gate.bias.zero_()  # equal gates: the mean of the three
+        torch.testing.assert_close(gmu(x), projected.mean(dim=1))
+        gmu.gate.bias.view(3, 8)[1] = 30.0  # the gate opens on task 1 alone
+        torch.testing.assert_close(gmu(x), projected[:, 1])
+        # a gate per dimension: task 0 for the first half, task 2 for the rest
+        gmu.gate.bias.zero_()
+        gmu.gate.bias.view(3, 8)[0, :4] = 30.0
+        gmu.gate.bias.view(3, 8)[2, 4:] = 30.0
+        expected = torch.cat([projected[:, 0, :4], projected[:, 2, 4:]], dim=1)
+        torch.testing.assert_close(gmu(x), expected)
+
+
 def _model(**head_params):
     trunk, n_features, _ = make_backbone("alexnet")
     return HypernetModule(

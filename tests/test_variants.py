@@ -13,6 +13,7 @@ from skhyperdys import (
     MultiTaskImages,
 )
 from skhyperdys.datasets import make_syllable_repetitions
+from skhyperdys.features import feature_image
 from skhyperdys.modules import DenseHead, GatedMultimodalUnit, HypernetHead
 
 
@@ -56,7 +57,20 @@ def test_mfcc_features(pa_ta):
             ("clf", small_classifier(max_epochs=1)),
         ]
     )
-    _cv(pipe, pa.data, pa)
+    fitted = _cv(pipe, pa.data, pa)[0]
+    # the model was trained on MFCC images: librosa's MFCCs of the log-Mel
+    # bands, resized and scaled, not on the log-Mel images themselves
+    clip = pa.data[0]
+    images = fitted["images"].transform([clip])[0]
+    expected = feature_image(
+        clip, 8000, features="mfcc", n_mfcc=20, n_mels=32, image_size=(64, 64)
+    )
+    np.testing.assert_allclose(images, expected, atol=1e-4)
+    logmel = feature_image(clip, 8000, n_mels=32, image_size=(64, 64))
+    assert np.abs(images - logmel).max() > 0.5
+    reference = small_transformer(features="mfcc", n_mfcc=20).transform(pa.data)
+    proba = fitted.predict_proba(pa.data)
+    np.testing.assert_array_equal(proba, fitted["clf"].predict_proba(reference))
 
 
 def test_egemaps_context(pa_ta):
