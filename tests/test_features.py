@@ -37,6 +37,18 @@ def test_logmel_channel_equals_librosa(clip):
     )
 
 
+def test_log_mel_keeps_top_db_below_the_peak(clip):
+    # a loud second, then a second 120 dB quieter: a range top_db must cut
+    y = np.concatenate([clip[:SR], 1e-6 * clip[SR:]])
+    settings = dict(n_fft=512, hop_length=128, n_mels=64)
+    power = librosa.feature.melspectrogram(y=y, sr=SR, **settings)
+    for top_db in (80.0, 40.0):
+        S = spectral_matrix(y, SR, top_db=top_db, **settings)
+        np.testing.assert_array_equal(S, librosa.power_to_db(power, top_db=top_db))
+        assert S.max() - S.min() == pytest.approx(top_db)
+    assert np.ptp(spectral_matrix(y, SR, top_db=None, **settings)) > 100
+
+
 def test_mfcc_channel_equals_librosa(clip):
     settings = dict(n_fft=256, hop_length=64, n_mels=40)
     expected = librosa.feature.mfcc(y=clip, sr=SR, n_mfcc=13, **settings)

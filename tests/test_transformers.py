@@ -2,6 +2,7 @@ import os
 import pathlib
 import warnings
 
+import librosa
 import numpy as np
 import pytest
 import soundfile as sf
@@ -60,17 +61,22 @@ def test_integer_waveforms_are_accepted(rng):
 
 def test_audio_files_mono_stereo_and_resampled(tmp_path, rng):
     y = (0.1 * rng.standard_normal(SR)).astype(np.float32)
+    z = np.sin(2 * np.pi * 300 * np.arange(SR) / SR).astype(np.float32)
     mono = tmp_path / "mono.wav"
     stereo = tmp_path / "stereo.wav"
     hi_rate = tmp_path / "hi.flac"
     sf.write(mono, y, SR, subtype="FLOAT")
-    sf.write(stereo, np.stack([y, y], axis=1), SR, subtype="FLOAT")
+    sf.write(stereo, np.stack([y, z], axis=1), SR, subtype="FLOAT")
     sf.write(hi_rate, np.repeat(y, 2), 2 * SR)
     tr = small_transformer(backend="librosa")
     out = tr.fit_transform([str(mono), stereo, hi_rate])  # str and PathLike
     np.testing.assert_array_equal(out[0], _expected(y, tr))
-    np.testing.assert_array_equal(out[1], out[0])  # stereo mixed to mono
-    assert out[2].shape == (3, 64, 64) and np.isfinite(out[2]).all()
+    # stereo mixed to mono: the mean of the channels
+    np.testing.assert_allclose(out[1], _expected((y + z) / 2, tr), atol=1e-5)
+    # resampled from 16 kHz as librosa does (soxr, high quality)
+    stored, _ = sf.read(hi_rate, dtype="float32")
+    at_sr = librosa.resample(stored, orig_sr=2 * SR, target_sr=SR)
+    np.testing.assert_allclose(out[2], _expected(at_sr, tr), atol=1e-5)
 
 
 def test_files_and_arrays_mix(tmp_path, rng):
@@ -259,6 +265,10 @@ def test_memmap_dir_must_exist(recordings, tmp_path):
 
 def test_silent_and_short_recordings_are_flagged_once(rng):
     fine = 0.1 * rng.standard_normal(SR)
+    # past the first chunk of 16 recordings too: each flag names its own item
+    with pytest.warns(UnusualInputWarning, match=r": X\[18\]: silent \(") as caught:
+        small_transformer().transform([fine] * 18 + [np.zeros(SR)] + [fine] * 3)
+    assert "X[0]" not in str(caught[0].message)
     X = [
         fine,
         np.zeros(2 * SR),  # digital silence
