@@ -259,10 +259,11 @@ def saliency_maps(estimator, X, *, target=None, method="gradient", transformer=N
     :class:`~skhyperdys.SpectrogramImages` undone: one row per Mel band
     (lowest first), one column per frame.
 
-    Why this default, measured on a task whose class cue sits in a known
-    time-frequency box (5 % of the grid; 48 training clips, 20 epochs,
-    every model 100 % accurate on held-out clips; the share of the map's mass
-    in the box, 0.05 by chance):
+    Why this default, measured on the built-in task whose class cue sits in
+    a known time-frequency box (:func:`skhyperdys.datasets.make_planted_cue`,
+    the box 5 % of the grid; 48 training clips, 20 epochs, every model 100 %
+    accurate on 24 held-out clips): the share of the maps' mass in the box,
+    0.05 by chance (``python benchmarks/saliency_methods.py``):
 
     .. list-table::
        :header-rows: 1
@@ -276,38 +277,42 @@ def saliency_maps(estimator, X, *, target=None, method="gradient", transformer=N
          - ConvNeXt-T 64²
          - EfficientNet-B0 64²
        * - gradient (the image)
-         - **0.71**
-         - **0.50**
-         - 0.43
+         - **0.57**
+         - **0.58**
+         - **0.63**
          - **0.22**
-         - **0.25**
-         - **0.36**
          - **0.16**
+         - **0.10**
+         - **0.13**
        * - Grad-CAM (last convolution)
-         - 0 (all blank)
          - 0.11
-         - 0.15
-         - 0.08
-         - 0.07
-         - 0.01
-         - 0.04
-       * - HiResCAM (last convolution)
-         - 0.01
          - 0.13
-         - **0.59**
-         - 0.09
+         - 0.21
+         - 0.04
+         - 0.06
+         - 0.01
          - 0.07
+       * - HiResCAM (last convolution)
+         - 0.12
          - 0.08
+         - 0.45
          - 0.05
+         - 0.06
+         - 0.09
+         - 0.06
 
-    A class activation map has the resolution of its layer (AlexNet's last
-    convolution is 3 x 3 on 64 x 64 images, 13 x 13 on 224 x 224), and
-    Grad-CAM's rectified sum was blank for every clip of the 64 x 64 AlexNet;
-    the gradient is at the image's own resolution, works for every backbone
-    (convolutional or not) and needs no extra library. The grad-cam methods
-    remain available (``method=``, on the backbone's last 2-D convolution;
-    ``pip install 'skhyperdys[explain]'``): HiResCAM did best for AlexNet at
-    224 x 224.
+    (Grad-CAM++ and LayerCAM: 0.01-0.44, one blank map.) In an earlier run
+    of the same measurement, with the clips drawn by another generator,
+    Grad-CAM's maps of the 64 x 64 AlexNet were blank for 12 of 12 clips
+    (its last convolution is 3 x 3 there), and every method's maps of the
+    128 x 128 AlexNet were blank while they explained the log-probability,
+    which the log-odds cured. A class activation map has the resolution of
+    its layer; the gradient has the image's own, works for every backbone
+    (convolutional or not) and needs no extra library. It is also the
+    noisiest to look at. The grad-cam methods remain available
+    (``method=``, on the backbone's last 2-D convolution; ``pip install
+    'skhyperdys[explain]'``): HiResCAM came closest, for AlexNet at 224 x
+    224.
 
     The map shows what the model used, which need not be where the sound is:
     on a synthetic task whose classes differed by a noise burst, a model
