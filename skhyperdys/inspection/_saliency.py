@@ -53,8 +53,8 @@ class _LogOdds:
     Computed from the log-probabilities (a log-softmax of the output: the
     ensemble's log-probabilities stay as they are, a dense head's logits
     become them), so that it does not saturate: the gradient of ``log p_c``
-    is exactly zero once ``p_c`` rounds to 1 in float32, which blanked every
-    map of confident models; the log-odds keep their slope.
+    vanishes (1e-18 or exactly 0) once ``p_c`` rounds to 1 in float32, which
+    blanked every map of confident models; the log-odds keep their slope.
     """
 
     def __init__(self, code):
@@ -253,8 +253,10 @@ def saliency_maps(estimator, X, *, target=None, method="gradient", transformer=N
     channels (log-Mel, delta, delta-delta). The log-odds, ``log p - log(1 -
     p)`` of the ensemble's probability (as
     :meth:`~skhyperdys.HypernetClassifier.predict_proba` averages it), are
-    explained rather than the log-probability, whose gradient is exactly 0
-    once a confident model's probability rounds to 1. The map is then brought
+    explained rather than the log-probability, whose gradient vanishes once a
+    confident model's probability rounds to 1. With two classes the evidence
+    for one is evidence against the other, so this map is the same whichever
+    class is explained (the grad-cam methods differ). The map is then brought
     back from the image to the clip's own time-frequency grid, the resize of
     :class:`~skhyperdys.SpectrogramImages` undone: one row per Mel band
     (lowest first), one column per frame.
