@@ -12,7 +12,7 @@ column):
 * recordings shorter than ``min_duration`` seconds
   (:data:`MIN_DURATION`, 0.25 s, by default), which the images stretch to
   their full width;
-* inputs whose novelty (:func:`novelty_scores`) is above the classifier's
+* inputs whose novelty (:class:`NoveltyReference`) is above the classifier's
   ``novelty_threshold_``: :data:`NOVELTY_FACTOR` times the
   :data:`NOVELTY_QUANTILE` quantile of the training inputs' own novelty,
   each left out of its own neighbours.
@@ -178,6 +178,11 @@ def _mean_neighbour_distance(reference, queries, k, leave_one_out=False):
 class NoveltyReference:
     """Training summaries and their own spacing, for novelty scores.
 
+    The novelty of an input is the mean distance from its summary to the 5
+    nearest reference rows, divided by the median of the same quantity for
+    the reference rows themselves (each left out of its own neighbours):
+    about 1 for inputs like the training data, larger for unlike ones.
+
     Made once per reference (the spacing costs a pass over all pairs of
     rows, about 60 ms for 1,000 of them); each score after that costs one
     distance per reference row.
@@ -209,68 +214,25 @@ class NoveltyReference:
         return distance / self.scale
 
     def threshold(self):
-        """``NOVELTY_FACTOR`` x the ``NOVELTY_QUANTILE`` quantile of ``own``."""
+        """The novelty above which an input is flagged (inf below 2 rows).
+
+        ``NOVELTY_FACTOR`` (1.5) times the ``NOVELTY_QUANTILE`` (0.99)
+        quantile of ``own``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skhyperdys._flags import NoveltyReference
+        >>> reference = np.random.default_rng(0).standard_normal((200, 4))
+        >>> novelty = NoveltyReference(reference)
+        >>> round(novelty.threshold(), 2), float(np.median(novelty.own))
+        (3.68, 1.0)
+        >>> bool(novelty.scores(np.full((1, 4), 10.0))[0] > novelty.threshold())
+        True
+        """
         if len(self.reference) < 2:
             return float("inf")
         return float(NOVELTY_FACTOR * np.quantile(self.own, NOVELTY_QUANTILE))
-
-
-def novelty_scores(reference, summaries, n_neighbors=N_NEIGHBORS):
-    """Mean distance to the nearest reference rows, in units of their own spacing.
-
-    Parameters
-    ----------
-    reference : ndarray of shape (n_reference, d)
-        Summaries of the training inputs.
-    summaries : ndarray of shape (n, d)
-        Summaries of the inputs to score.
-    n_neighbors : int, default=5
-        Neighbours averaged.
-
-    Returns
-    -------
-    novelty : ndarray of shape (n,)
-        The mean distance of each input to its ``n_neighbors`` nearest
-        reference rows, divided by the median of the same quantity for the
-        reference rows themselves (each left out of its own neighbours): about
-        1 for inputs like the training data, larger for unlike ones.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skhyperdys._flags import novelty_scores
-    >>> reference = np.random.default_rng(0).standard_normal((50, 2))
-    >>> scores = novelty_scores(reference, np.array([[0.0, 0.0], [10.0, 10.0]]))
-    >>> bool(scores[1] > 5 * scores[0])
-    True
-    """
-    return NoveltyReference(reference, n_neighbors).scores(summaries)
-
-
-def novelty_threshold(reference):
-    """The novelty above which an input is flagged, from the training inputs.
-
-    Parameters
-    ----------
-    reference : ndarray of shape (n_reference, d)
-        Summaries of the training inputs.
-
-    Returns
-    -------
-    threshold : float
-        ``NOVELTY_FACTOR`` (1.5) times the ``NOVELTY_QUANTILE`` (0.99)
-        quantile of the reference rows' own novelty, each left out of its
-        own neighbours; inf with fewer than 2 rows.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skhyperdys._flags import novelty_threshold
-    >>> reference = np.random.default_rng(0).standard_normal((200, 4))
-    >>> round(novelty_threshold(reference), 2)
-    3.68
-    """
-    return NoveltyReference(reference).threshold()
 
 
 def novelty_reasons(novelty, threshold):
