@@ -6,7 +6,6 @@ from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
 from .._flags import novelty_reasons, warn_unusual
-from .._inputs import parse_input, summarise
 
 
 def _split(estimator):
@@ -122,8 +121,7 @@ def predictive_uncertainty(estimator, X):
     proba = members.mean(axis=1)
     entropy = _entropy(proba)
     expected_entropy = _entropy(members).mean(axis=1)
-    _, parsed = parse_input(inputs, needs_context=False)
-    novelty = clf._novelty_reference().scores(summarise(parsed))
+    novelty = clf.novelty(inputs)
     threshold = clf._novelty_threshold()
     warn_unusual(novelty_reasons(novelty, threshold), type(clf).__name__)
     return Bunch(
