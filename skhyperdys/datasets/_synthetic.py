@@ -43,6 +43,7 @@ def make_syllable_repetitions(
     syllable="pa",
     duration=(3.0, 5.0),
     sr=8000,
+    channel_confound=False,
     random_state=None,
 ):
     """Generate synthetic /pa/-/ta/-/ka/ repetitions of healthy and dysarthric voices.
@@ -69,6 +70,17 @@ def make_syllable_repetitions(
         Range of recording lengths in seconds, drawn uniformly.
     sr : int, default=8000
         Sample rate in Hz (VOC-ALS's rate).
+    channel_confound : bool or float in [0, 1], default=False
+        Record the two groups on different channels, the confound this
+        field is known for (Schu et al., 2022). ``False`` or 0: every
+        subject records on a channel drawn from the same distribution, and
+        the speech carries the label. Above 0: the **speech is independent
+        of the label** (every subject speaks like a healthy one, severity
+        0), and dysarthric subjects (label 1) record on another channel:
+        a noise floor ``12 * channel_confound`` dB louder, mains hum
+        (50 Hz and its harmonics), and a band limit at 3 kHz. Any score
+        above chance on such data comes from the recording set-up alone;
+        see :func:`skhyperdys.audit.nonspeech_control`. ``True`` is 1.
     random_state : int, RandomState instance or None, default=None
         Seed.
 
@@ -97,8 +109,9 @@ def make_syllable_repetitions(
     ValueError
         If ``n_recordings`` or ``recordings_per_subject`` is not a positive
         integer, ``sr`` is not an integer >= 1000, ``dysarthric_fraction`` is
-        not in (0, 1), ``syllable`` is unknown, or ``duration`` is not
-        ``(low, high)`` with ``0 < low <= high``.
+        not in (0, 1), ``syllable`` is unknown, ``duration`` is not
+        ``(low, high)`` with ``0 < low <= high``, or ``channel_confound`` is
+        not in [0, 1].
 
     See Also
     --------
@@ -132,6 +145,7 @@ def make_syllable_repetitions(
         raise ValueError(
             f"duration must be (low, high) with 0 < low <= high, got {duration!r}."
         )
+    confound = _check_confound(channel_confound)
     rng = check_random_state(random_state)
 
     n_subjects = -(-n_recordings // recordings_per_subject)
@@ -146,11 +160,13 @@ def make_syllable_repetitions(
         dys = bool(is_dys[subject])
         counters[dys] += 1
         sid = f"{'DY' if dys else 'HC'}{counters[dys]:03d}"
-        traits = _speaker_traits(rng, dys)
+        traits = _speaker_traits(rng, dys and not confound)
+        channel = _channel_traits(rng, confound if dys else 0.0)
         n_here = min(recordings_per_subject, n_recordings - len(data))
         for _ in range(n_here):
             seconds = rng.uniform(low, high)
-            data.append(_recording(rng, traits, syllable, seconds, sr))
+            speech = _recording(rng, traits, syllable, seconds, sr)
+            data.append(_through_channel(rng, speech, channel, sr))
             target.append(int(dys))
             groups.append(sid)
             severity.append(traits["severity"])
@@ -163,6 +179,18 @@ def make_syllable_repetitions(
         target_names=["healthy", "dysarthric"],
         DESCR=DESCR,
     )
+
+
+def _check_confound(value):
+    if isinstance(value, (bool, np.bool_)):
+        return float(value)
+    if not isinstance(value, (int, float, np.integer, np.floating)) or not (
+        0 <= value <= 1
+    ):
+        raise ValueError(
+            f"channel_confound must be a bool or a number in [0, 1], got {value!r}."
+        )
+    return float(value)
 
 
 def _speaker_traits(rng, dysarthric):
@@ -187,16 +215,19 @@ def _recording(rng, t, syllable, seconds, sr):
     n = int(seconds * sr)
     time = np.arange(n) / sr
 
-    # Syllable onsets: a jittered rhythm with a short lead-in silence.
+    # Syllable onsets: a jittered rhythm, with the room's noise alone for
+    # 10-25 % of the recording before the first and after the last syllable
+    # (as when a speaker starts and stops the phone's recorder).
     period = 1.0 / t["rate"]
     n_max = int(seconds / period) + 2
     intervals = period * np.clip(1 + t["jitter"] * rng.standard_normal(n_max), 0.4, 2.5)
-    onsets = rng.uniform(0.05, 0.25) + np.concatenate([[0.0], np.cumsum(intervals)])
-    onsets = onsets[onsets < seconds - 0.1]
+    lead, tail = rng.uniform(0.1, 0.25, size=2) * seconds
+    onsets = lead + np.concatenate([[0.0], np.cumsum(intervals)])
+    vowel_len = t["vowel_frac"] * period
+    onsets = onsets[onsets < max(seconds - tail - vowel_len, lead + 1e-3)]
 
     # Vowel envelope: raised-cosine gates after each burst; closures keep
     # some voicing ("leak") in dysarthric speech.
-    vowel_len = t["vowel_frac"] * period
     voiced = np.zeros(n)
     burst_env = np.zeros(n)
     ramp = int(0.012 * sr)
@@ -241,7 +272,54 @@ def _recording(rng, t, syllable, seconds, sr):
 
     burst = _bandpass_noise(rng, n, sr, _BURST_HZ[syllable], 600.0) * burst_env
     y = 0.6 * vowel + 0.8 * t["burst_gain"] * burst
-    y += 0.003 * rng.standard_normal(n)  # recording noise floor
+    return y / (np.abs(y).max() + 1e-12)
+
+
+def _channel_traits(rng, confound):
+    """A subject's recording set-up: their room and phone, fixed across recordings.
+
+    ``confound`` in [0, 1] moves it towards another set-up: louder noise,
+    mains hum and a 3 kHz band limit.
+    """
+    return dict(
+        noise_db=rng.uniform(-54.0, -44.0) + 12.0 * confound,  # re speech peak
+        colour=rng.uniform(0.7, 1.3),  # noise power falls as 1 / f**colour
+        rt60=rng.uniform(0.15, 0.35),  # the room's reverberation time, s
+        hum=0.004 * confound,  # 50 Hz mains hum amplitude
+        band_limit=3000.0 if confound else None,
+    )
+
+
+def _through_channel(rng, speech, c, sr):
+    """Speech as the phone records it: room reverberation, noise, hum, band."""
+    n = len(speech)
+    n_fft = _fast_len(n + int(c["rt60"] * sr))
+    freqs = np.fft.rfftfreq(n_fft, 1 / sr)
+    # Reverberation: the direct sound plus an exponentially decaying tail
+    # (60 dB down after rt60 seconds), 12 dB below it.
+    tail_t = np.arange(int(c["rt60"] * sr)) / sr
+    impulse = rng.standard_normal(len(tail_t)) * 10 ** (-3 * tail_t / c["rt60"])
+    impulse *= 0.25 / (np.sqrt(np.sum(impulse**2)) + 1e-12)
+    impulse[0] = 1.0
+    y = np.fft.irfft(np.fft.rfft(speech, n_fft) * np.fft.rfft(impulse, n_fft), n_fft)
+    y = y[:n] / (np.abs(y[:n]).max() + 1e-12)
+
+    # Room noise: coloured (power ~ 1 / f**colour above 50 Hz), throughout.
+    spectrum = np.fft.rfft(rng.standard_normal(n_fft), n_fft)
+    spectrum /= np.maximum(freqs, 50.0) ** (c["colour"] / 2)
+    noise = np.fft.irfft(spectrum, n_fft)[:n]
+    noise *= 10 ** (c["noise_db"] / 20) / (noise.std() + 1e-12)
+    y = y + noise
+    if c["hum"]:
+        time = np.arange(n) / sr
+        phase = rng.uniform(0, 2 * np.pi)
+        y += c["hum"] * sum(
+            np.sin(2 * np.pi * 50.0 * k * time + k * phase) / k for k in (1, 2, 3)
+        )
+    if c["band_limit"] is not None:
+        spectrum = np.fft.rfft(y, n_fft)
+        spectrum[np.fft.rfftfreq(n_fft, 1 / sr) > c["band_limit"]] = 0.0
+        y = np.fft.irfft(spectrum, n_fft)[:n]
     y *= rng.uniform(0.3, 0.9) / (np.abs(y).max() + 1e-12)
     return y.astype(np.float32)
 
