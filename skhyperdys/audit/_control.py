@@ -22,7 +22,6 @@ from ._detection import (
 )
 from ._features import LogMelStatistics
 
-
 # p-value below which the control flags a study (and warns).
 FLAG_LEVEL = 0.01
 
@@ -32,7 +31,7 @@ class ChannelConfoundWarning(UserWarning):
 
 
 def default_control_estimator(sr=8000):
-    """The non-speech control's default estimator: log-Mel statistics, scaled, logistic regression.
+    """The non-speech control's default: log-Mel statistics and logistic regression.
 
     Chosen by measurement (see :func:`nonspeech_control`): on the built-in
     data it separates a channel confound perfectly and stays at chance
@@ -76,8 +75,8 @@ def _check_labels(y, groups, n):
         i = mixed[0]
         raise ValueError(
             f"subject {groups[i].item()!r} has recordings labelled "
-            f"{label_of[inverse[i]].item()!r} and {y[i].item()!r}; the control permutes labels between subjects, so "
-            "each subject needs one label."
+            f"{label_of[inverse[i]].item()!r} and {y[i].item()!r}; the control "
+            "permutes labels between subjects, so each subject needs one label."
         )
     if len(np.unique(y)) < 2:
         raise ValueError("y holds one class; the control needs at least two.")
@@ -85,7 +84,7 @@ def _check_labels(y, groups, n):
 
 
 def _stateless_head(estimator):
-    """Split a pipeline whose first step learns nothing: (head, rest) or (None, est)."""
+    """Split off a first step that learns nothing: (step, rest), else (None, est)."""
     if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
         first = estimator.steps[0][1]
         if first != "passthrough" and not first.__sklearn_tags__().requires_fit:
@@ -425,8 +424,8 @@ def equalise_noise(
         ]
         if not pools[label]:
             raise ValueError(
-                f"no recording labelled {label.item()!r} has non-speech {margin} s from "
-                "speech to estimate its noise from."
+                f"no recording labelled {label.item()!r} has non-speech {margin} "
+                "s from speech to estimate its noise from."
             )
     out = []
     for w, label in zip(waveforms, y, strict=True):

@@ -102,9 +102,10 @@ class LogMelStatistics(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         items = check_waveforms(X)
+        sr = self.sr
         return np.stack(
             [
-                log_mel_statistics(read_waveform(item, i, self.sr), self.sr, self.n_mels)
+                log_mel_statistics(read_waveform(item, i, sr), sr, self.n_mels)
                 for i, item in enumerate(items)
             ]
         )

@@ -13,7 +13,7 @@ from ._detection import DETECTORS, detect_speech, speech_parts
 
 
 class SpeechOnly(TransformerMixin, BaseEstimator):
-    """Keep the speech of each recording: no leading or trailing silence, no long pauses.
+    """Keep the speech of each recording: no silence around it, no long pauses.
 
     The first step of a pipeline that should learn from speech alone. A
     voice-activity detector marks the speech; every sample within ``pad``
