@@ -38,6 +38,7 @@ import os
 import sys
 import textwrap
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,13 @@ from skhyperdys import (
     ImagesAndContext,
     MultiTaskImages,
     SpectrogramImages,
+)
+from skhyperdys.audit import (
+    ChannelConfoundWarning,
+    SpeechOnly,
+    nonspeech_control,
+    subject_bootstrap_interval,
+    subject_permutation_pvalue,
 )
 from skhyperdys.datasets import load_voc_als, make_syllable_repetitions
 
@@ -100,7 +108,13 @@ ROWS = (
     Row("late", "Late fusion /pa/ + /ta/ (mean of probabilities)", ("pa", "ta")),
     Row("gmu3", "Fusion /pa/ + /ta/ + /ka/ (gated multimodal unit)",
         ("pa", "ta", "ka")),
+    Row("speech-only", "Hypernetwork, /pa/, speech segments only", ("pa",)),
+    Row("nonspeech", "Non-speech control (no speech; log-Mel stats + LR)",
+        ("pa",)),
 )  # fmt: skip
+# The control scores the recordings that have non-speech: its folds hold a
+# subset of the proposed row's test rows, so it is not paired with it.
+UNPAIRED = ("nonspeech",)
 ROW_KEYS = tuple(row.key for row in ROWS)
 PROPOSED = "pa"
 ROW_HELP = """\
@@ -119,6 +133,14 @@ reference of the comparisons):
   late     late fusion: the mean of the class probabilities of a /pa/ and a
            /ta/ model (not in the paper)
   gmu3     /pa/ + /ta/ + /ka/ fused by a gated multimodal unit (not in the paper)
+  speech-only the proposed model on the speech of each recording alone
+           (skhyperdys.audit.SpeechOnly: no silence around it, no long pauses)
+  nonspeech the non-speech control (skhyperdys.audit.nonspeech_control): a
+           logistic regression on log-Mel statistics of 0.25 s of each
+           recording's non-speech, 0.15 s from any speech. Above chance, the
+           groups were recorded differently and every row is suspect. It
+           scores the recordings with enough non-speech, and prints its
+           permutation test (refitted, --control-permutations)
 
 Every row is evaluated on the same subjects (those with every task the chosen
 rows need) and the same folds, so the differences are paired."""
@@ -217,6 +239,14 @@ def parse_args(argv=None):
         help="repetitions of the K-fold split, each with another shuffle "
         "(random state + repeat) and model seed",
     )
+    parser.add_argument(
+        "--control-permutations",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="label permutations of the non-speech control (row nonspeech); "
+        "each refits the control's logistic regression on every fold",
+    )
     demo = DEMO_SETTINGS
     parser.add_argument(
         "--epochs",
@@ -274,6 +304,13 @@ def parse_args(argv=None):
         default=60,
         metavar="N",
         help="size of the built-in data (3 recordings per speaker)",
+    )
+    parser.add_argument(
+        "--channel-confound",
+        action="store_true",
+        help="built-in data only: the speech carries no label and the dysarthric "
+        "group records on another channel (make_syllable_repetitions("
+        "channel_confound=True)); the nonspeech row must flag it",
     )
     parser.add_argument(
         "--output",
@@ -386,7 +423,11 @@ def load_data(args):
         )
     # The generator draws each subject's traits from the seed alone, so the
     # /pa/, /ta/ and /ka/ sets made with one seed hold the same subjects.
-    kwargs = dict(n_recordings=args.n_recordings, random_state=args.random_state)
+    kwargs = dict(
+        n_recordings=args.n_recordings,
+        channel_confound=args.channel_confound,
+        random_state=args.random_state,
+    )
     sets = {task: make_syllable_repetitions(syllable=task, **kwargs) for task in tasks}
     first = sets[tasks[0]]
     table = np.empty((len(first.data), len(tasks)), dtype=object)
@@ -399,6 +440,8 @@ def load_data(args):
     else:
         target, names, label = first.target, list(first.target_names), ""
     description = "built-in synthetic data (NOT VOC-ALS), small settings"
+    if args.channel_confound:
+        description += ", CHANNEL-CONFOUNDED on purpose"
     return dict(
         table=table,
         tasks=tasks,
@@ -533,6 +576,10 @@ def build(key, args, sr, seed):
         )
     if key == "late":
         return LateFusion(single())
+    if key == "speech-only":
+        return Pipeline(
+            [("speech", SpeechOnly(sr=sr)), ("images", images()), ("clf", clf())]
+        )
     raise ValueError(f"unknown row key {key!r}")
 
 
@@ -753,11 +800,91 @@ def run_row(row, data, folds, args, store):
     return records, reused
 
 
+class SubjectFolds:
+    """The study's folds of one repeat, by subject, for any subset of recordings."""
+
+    def __init__(self, fold_of_subject, n_splits):
+        self.fold_of_subject = fold_of_subject
+        self.n_splits = n_splits
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return self.n_splits
+
+    def split(self, X, y=None, groups=None):
+        folds = np.array([self.fold_of_subject[g] for g in groups])
+        for fold in range(self.n_splits):
+            yield np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+
+
+def run_control(row, data, folds, args):
+    """The non-speech control on the study's folds: fold records and its results.
+
+    Each repeat's folds are the proposed row's, subject by subject; the
+    recordings without 0.25 s of non-speech are left out of every fold.
+    """
+    X, y, groups = row_input(data, row), data["target"], data["groups"]
+    multiclass = len(data["target_names"]) > 2
+    records, controls = [], []
+    for repeat in sorted({f[0] for f in folds}):
+        these = [f for f in folds if f[0] == repeat]
+        fold_of = {g: fold for _, fold, _, test in these for g in groups[test]}
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ChannelConfoundWarning)
+            result = nonspeech_control(
+                X, y, groups=groups, cv=SubjectFolds(fold_of, len(these)),
+                sr=data["sr"], n_permutations=args.control_permutations,
+                random_state=args.random_state + repeat,
+            )  # fmt: skip
+        controls.append(result)
+        predicted = dict(zip(result.used.tolist(), result.y_pred, strict=True))
+        for _, fold, train, test in these:
+            test = [int(i) for i in test if i in predicted]
+            if not test:
+                continue
+            y_pred = np.array([predicted[i] for i in test])
+            records.append(
+                dict(
+                    row=row.key,
+                    repeat=repeat,
+                    fold=fold,
+                    scores=fold_scores(y[test], y_pred, multiclass),
+                    test_index=test,
+                    y_true=[int(v) for v in y[test]],
+                    y_pred=[int(v) for v in y_pred],
+                    n_train=int(np.isin(train, result.used).sum()),
+                    n_test=len(test),
+                    seconds=round(time.perf_counter() - start, 3),
+                )
+            )
+    return records, controls
+
+
+def subject_statistics(records, groups, seed):
+    """Accuracy's subject-bootstrap 95 % interval and its p against chance.
+
+    Pools every fold (and repeat) of a row; subjects, not recordings, are
+    resampled and permuted (``skhyperdys.audit``). The p-value permutes the
+    labels against the fixed out-of-fold predictions (nothing refitted).
+    """
+    index = np.concatenate([r["test_index"] for r in records])
+    y_true = np.concatenate([r["y_true"] for r in records])
+    y_pred = np.concatenate([r["y_pred"] for r in records])
+    who = np.asarray(groups)[index]
+    low, high = subject_bootstrap_interval(y_true, y_pred, who, random_state=seed)
+    p = subject_permutation_pvalue(y_true, y_pred, who, random_state=seed)
+    return 100 * low, 100 * high, p
+
+
 # --- the table ---------------------------------------------------------------------
 
 
-def summarise(rows, results, n_classes, multiclass):
-    """The table (one line per row) and the confusion matrices."""
+def summarise(rows, results, n_classes, multiclass, groups=None, seed=0):
+    """The table (one line per row) and the confusion matrices.
+
+    With ``groups``, every row also gets the subject-bootstrap interval of
+    its accuracy and the p-value of its accuracy against chance.
+    """
     reference = results.get(PROPOSED)
     lines, confusion = [], {}
     for row in rows:
@@ -779,7 +906,8 @@ def summarise(rows, results, n_classes, multiclass):
             line[f"{metric}_mean"] = 100 * mean
             line[f"{metric}_std"] = 100 * values.std()
             line[f"{metric}_low"], line[f"{metric}_high"] = 100 * low, 100 * high
-            if reference is not None and row.key != PROPOSED:
+            paired = row.key != PROPOSED and row.key not in UNPAIRED
+            if reference is not None and paired:
                 base = np.array([r["scores"][metric] for r in reference])
                 diff, _, p = corrected_resampled_ttest(values - base, ratio)
                 _, dlow, dhigh = corrected_interval(values - base, ratio)
@@ -787,6 +915,10 @@ def summarise(rows, results, n_classes, multiclass):
                 line[f"{metric}_diff_low"] = 100 * dlow
                 line[f"{metric}_diff_high"] = 100 * dhigh
                 line[f"{metric}_p"] = p
+        if groups is not None:
+            low, high, p = subject_statistics(records, groups, seed)
+            line["accuracy_ci_low"], line["accuracy_ci_high"] = low, high
+            line["p_chance"] = p
         lines.append(line)
         cm = np.zeros((n_classes, n_classes), dtype=int)
         for r in records:
@@ -806,6 +938,7 @@ def summarise(rows, results, n_classes, multiclass):
             "p",
         )
     ]
+    columns += ["accuracy_ci_low", "accuracy_ci_high", "p_chance"]
     return pd.DataFrame(lines).reindex(columns=columns), confusion
 
 
@@ -840,6 +973,14 @@ def format_table(table, multiclass=False):
         )
     ]
     shown["p"] = ["" if np.isnan(p) else f"{p:.3f}" for p in table[f"{metric}_p"]]
+    if table["p_chance"].notna().any():
+        shown["acc. 95 % CI (subjects)"] = [
+            f"[{lo:.1f}, {hi:.1f}]"
+            for lo, hi in zip(
+                table["accuracy_ci_low"], table["accuracy_ci_high"], strict=True
+            )
+        ]
+        shown["p (chance)"] = [f"{p:.4f}" for p in table["p_chance"]]
     return shown.to_string(index=False)
 
 
@@ -915,7 +1056,7 @@ def main(argv=None):
     store = FoldStore(paths["folds"] / key)
     store.folder.mkdir(parents=True, exist_ok=True)
     (store.folder / "settings.json").write_text(json.dumps(settings, indent=1))
-    results, n_reused, n_total = {}, 0, 0
+    results, controls, n_reused, n_total = {}, [], 0, 0
     n_subjects = len(set(data["groups"]))
     try:
         for row in rows:
@@ -926,8 +1067,17 @@ def main(argv=None):
             )
             start = time.perf_counter()
             try:
-                records, reused = run_row(row, data, folds, args, store)
+                if row.key == "nonspeech":
+                    records, controls = run_control(row, data, folds, args)
+                    reused = 0
+                else:
+                    records, reused = run_row(row, data, folds, args, store)
             except ImportError as err:  # eGeMAPS without opensmile
+                print(f"   skipped: {err}")
+                continue
+            except ValueError as err:  # the control: too little non-speech
+                if row.key != "nonspeech":
+                    raise
                 print(f"   skipped: {err}")
                 continue
             results[row.key] = records
@@ -946,7 +1096,9 @@ def main(argv=None):
         )
         raise
 
-    table, confusion = summarise(rows, results, len(names), multiclass)
+    table, confusion = summarise(
+        rows, results, len(names), multiclass, data["groups"], args.random_state
+    )
     metric = primary_metric(multiclass)
     print(
         f"\nResults ({data['description']}; % mean ± std over {args.folds} folds "
@@ -954,6 +1106,26 @@ def main(argv=None):
         "row on the same folds [95 % interval], p: corrected resampled t-test)\n"
     )
     print(format_table(table, multiclass))
+    print(
+        "\nacc. 95 % CI (subjects): bootstrap over subjects of the out-of-fold "
+        "accuracy; p (chance): the same accuracy against labels permuted between "
+        "subjects (9,999 permutations, nothing refitted)"
+    )
+    if "nonspeech" in results:
+        for repeat, control in enumerate(controls):
+            verdict = (
+                "FLAGGED: the labels can be predicted without speech; every row "
+                "above is suspect"
+                if control.pvalue < 0.01
+                else "not flagged (which does not prove there is no confound)"
+            )
+            print(
+                f"non-speech control, repeat {repeat}: balanced accuracy "
+                f"{control.score:.3f} (chance {control.chance:.3f}), p = "
+                f"{control.pvalue:.4f} ({args.control_permutations} permutations, "
+                f"refitted), {len(control.used)} recordings used, "
+                f"{len(control.left_out)} without non-speech: {verdict}"
+            )
     if multiclass:
         print("\nConfusion matrices, summed over the folds (each row once per repeat):")
         for row in rows:

@@ -50,6 +50,17 @@ def test_energy_detector_follows_the_floor_of_each_recording():
     assert np.array_equal(detect_speech(quiet, SR)[::10], detect_speech(loud, SR)[::10])
 
 
+def test_silero_detector_hears_no_speech_in_noise_and_says_what_it_needs(monkeypatch):
+    pytest.importorskip("silero_vad")
+    for sr in (8000, 16000, 22050):
+        noise = 1e-3 * np.random.default_rng(0).standard_normal(2 * sr)
+        mask = detect_speech(noise, sr, detector="silero")
+        assert mask.shape == (201,) and not mask.any()
+    monkeypatch.setitem(__import__("sys").modules, "silero_vad", None)
+    with pytest.raises(ImportError, match="pip install silero-vad"):
+        detect_speech(noise, 8000, detector="silero")
+
+
 def test_unknown_detector_is_refused():
     with pytest.raises(ValueError, match="detector must be one of"):
         detect_speech(_tone_in_noise(), SR, detector="webrtc")
@@ -316,3 +327,18 @@ def test_bootstrap_interval_counts_subjects_not_recordings():
         assert low < 4 / 6 < high
     width = as_subjects[1] - as_subjects[0]
     assert width > 2 * (as_if_independent[1] - as_if_independent[0])
+
+
+def test_fast_accuracy_paths_equal_the_generic_ones():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 1, 0], 15)
+    groups = np.repeat(np.arange(20), 3)
+    y_pred = np.where(rng.random(60) < 0.7, y, 1 - y)
+
+    def accuracy(a, b):  # not accuracy_score itself: takes the generic path
+        return np.mean(np.asarray(a) == np.asarray(b))
+
+    for func in (subject_permutation_pvalue, subject_bootstrap_interval):
+        fast = func(y, y_pred, groups, random_state=0)
+        generic = func(y, y_pred, groups, score_func=accuracy, random_state=0)
+        assert np.allclose(fast, generic, atol=0.05), func.__name__

@@ -18,8 +18,9 @@ from sklearn.preprocessing import FunctionTransformer
 
 SCRIPT = Path(__file__).parents[1] / "examples" / "reproduce_paper.py"
 TINY = ["--epochs", "1", "--folds", "2", "--image-size", "64", "--batch-size", "8"]
+TINY += ["--control-permutations", "19"]
 KEYS = ["pa", "ta", "ka", "dense", "single", "mfcc", "egemaps"]
-KEYS += ["gmu", "concat", "late", "gmu3"]
+KEYS += ["gmu", "concat", "late", "gmu3", "speech-only", "nonspeech"]
 METHODS = len(KEYS)
 METRICS = ("accuracy", "precision", "recall", "f1", "specificity")
 
@@ -41,11 +42,15 @@ def _close_figures():
 def _check_table(table, csv, keys=KEYS):
     assert list(table["key"]) == keys
     assert table["method"].iloc[0].endswith("(proposed)")
+    paired = ~table["key"].isin(["pa", "nonspeech"])  # itself; other test rows
     for metric in METRICS:
         assert table[f"{metric}_mean"].between(0, 100).all()
         assert table[f"{metric}_std"].ge(0).all()
-        assert table[f"{metric}_p"].iloc[1:].between(0, 1).all()
-        assert np.isnan(table[f"{metric}_p"].iloc[0])  # no test against itself
+        assert table.loc[paired, f"{metric}_p"].between(0, 1).all()
+        assert table.loc[~paired, f"{metric}_p"].isna().all()
+    assert table["p_chance"].between(0, 1).all()
+    assert (table["accuracy_ci_low"] <= table["accuracy_ci_high"]).all()
+    assert table[["accuracy_ci_low", "accuracy_ci_high"]].stack().between(0, 100).all()
     on_disk = pd.read_csv(csv)
     assert list(on_disk["method"]) == list(table["method"])
     assert {"accuracy_diff", "accuracy_p", "f1_p"} <= set(on_disk.columns)
@@ -62,7 +67,22 @@ def test_built_in_data(script, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "built-in synthetic data (NOT VOC-ALS)" in out
     assert "Specificity" in out and "±" in out and "Δ acc." in out
-    assert "reused 0 of 22 folds" in out
+    assert "reused 0 of 26 folds" in out
+    assert "non-speech control, repeat 0: balanced accuracy" in out
+    assert "acc. 95 % CI (subjects)" in out and "p (chance)" in out
+
+
+def test_the_nonspeech_row_flags_a_channel_confound(script, tmp_path, capsys):
+    csv = tmp_path / "table.csv"
+    table = script.main(
+        [*TINY, "--n-recordings", "60", "--channel-confound", "--output", str(csv),
+         "--variants", "nonspeech", "--control-permutations", "199"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "CHANNEL-CONFOUNDED" in out
+    assert "p = 0.0050 (199 permutations, refitted)" in out and "FLAGGED" in out
+    control = table.set_index("key").loc["nonspeech"]
+    assert control["accuracy_mean"] > 90 and control["p_chance"] < 0.01
 
 
 def test_voc_als_tree(script, tmp_path, capsys):
@@ -84,7 +104,8 @@ def test_voc_als_tree(script, tmp_path, capsys):
     argv = [*TINY, "--voc-als", str(root), "--weights", "none", "--output", str(csv)]
     again = script.main([*argv, "--overwrite"])
     out = capsys.readouterr().out
-    assert "reused 20 of 22 folds" in out and out.count("reused 1 of 2 folds") == 2
+    # 12 stored rows x 2 folds, 2 of them lost; the control is not stored
+    assert "reused 22 of 26 folds" in out and out.count("reused 1 of 2 folds") == 2
     pd.testing.assert_frame_equal(again, table)
 
 
@@ -289,6 +310,23 @@ def test_summary_pairs_each_fold_with_the_proposed_rows_fold(script):
     assert np.isnan(first["accuracy_p"])
     # confusion matrices summed over the folds
     np.testing.assert_array_equal(confusion["pa"], [[3, 0], [1, 2]])
+    assert table["p_chance"].isna().all()  # no subjects given
+
+
+def test_summary_statistics_by_subject(script):
+    rows = [row for row in script.ROWS if row.key == "pa"]
+    # 20 subjects x 2 recordings, every prediction right: p at its floor
+    records = [
+        dict(repeat=0, fold=k, n_train=20, n_test=20,
+             test_index=list(range(20 * k, 20 * k + 20)),
+             y_true=[0] * 10 + [1] * 10, y_pred=[0] * 10 + [1] * 10,
+             scores={m: 1.0 for m in METRICS})
+        for k in (0, 1)
+    ]  # fmt: skip
+    groups = np.array([f"S{i // 2}" for i in range(40)])  # 2 recordings each
+    table, _ = script.summarise(rows, {"pa": records}, 2, False, groups, seed=0)
+    assert table["p_chance"].iloc[0] == pytest.approx(1 / 10000, rel=0.5)
+    assert table["accuracy_ci_low"].iloc[0] == table["accuracy_ci_high"].iloc[0] == 100
 
 
 def test_fold_scores_binary_and_macro(script):

@@ -129,8 +129,9 @@ def _silero_mask(y, sr):
         model.reset_states()
         prob = model.audio_forward(torch.from_numpy(x), rate)[0].numpy()
     # Each 32 ms window's probability, spread over the 10 ms frames it covers.
-    n_frames = len(y) // frame_hop(sr) + 1
-    window = (np.arange(n_frames) / FRAME_RATE * rate // chunk).astype(int)
+    hop = frame_hop(sr)
+    centres = np.arange(len(y) // hop + 1) * hop / sr  # seconds
+    window = (centres * rate // chunk).astype(int)
     return prob[np.minimum(window, len(prob) - 1)] >= 0.5
 
 

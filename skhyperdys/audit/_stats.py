@@ -66,12 +66,19 @@ def subject_permutation_pvalue(
     y_true, y_pred, groups = _check(y_true, y_pred, groups)
     rng = check_random_state(random_state)
     observed = score_func(y_true, y_pred)
-    permuted = np.array(
-        [
-            score_func(permute_by_subject(y_true, groups, rng), y_pred)
-            for _ in range(n_permutations)
-        ]
-    )
+    if score_func is accuracy_score:  # the same numbers, all permutations at once
+        subjects, first, inverse = np.unique(
+            groups, return_index=True, return_inverse=True
+        )
+        order = np.argsort(rng.random_sample((n_permutations, len(subjects))), axis=1)
+        permuted = (y_true[first][order][:, inverse] == y_pred).mean(axis=1)
+    else:
+        permuted = np.array(
+            [
+                score_func(permute_by_subject(y_true, groups, rng), y_pred)
+                for _ in range(n_permutations)
+            ]
+        )
     return float((1 + np.sum(permuted >= observed)) / (1 + n_permutations))
 
 
@@ -121,12 +128,17 @@ def subject_bootstrap_interval(
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
     rng = check_random_state(random_state)
     subjects, inverse = np.unique(groups, return_inverse=True)
-    rows = [np.flatnonzero(inverse == s) for s in range(len(subjects))]
-    scores = np.empty(n_resamples)
-    for b in range(n_resamples):
-        drawn = rng.randint(len(subjects), size=len(subjects))
-        index = np.concatenate([rows[s] for s in drawn])
-        scores[b] = score_func(y_true[index], y_pred[index])
+    drawn = rng.randint(len(subjects), size=(n_resamples, len(subjects)))
+    if score_func is accuracy_score:  # per-subject counts: all resamples at once
+        right = np.bincount(inverse, weights=y_true == y_pred, minlength=len(subjects))
+        total = np.bincount(inverse, minlength=len(subjects))
+        scores = right[drawn].sum(axis=1) / total[drawn].sum(axis=1)
+    else:
+        rows = [np.flatnonzero(inverse == s) for s in range(len(subjects))]
+        scores = np.empty(n_resamples)
+        for b in range(n_resamples):
+            index = np.concatenate([rows[s] for s in drawn[b]])
+            scores[b] = score_func(y_true[index], y_pred[index])
     alpha = (1 - confidence) / 2
     low, high = np.quantile(scores, [alpha, 1 - alpha])
     return float(low), float(high)

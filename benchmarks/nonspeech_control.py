@@ -7,7 +7,7 @@ count), clean and with a channel confound, with 1 recording per speaker (one
 VOC-ALS task) and 8 (every VOC-ALS task). Target: under 5 minutes on this
 project's 2-core CPU.
 
-Run: ``python benchmarks/bench_nonspeech.py [--recordings-per-subject 1 8]``.
+Run: ``python benchmarks/nonspeech_control.py [--recordings-per-subject 1 8]``.
 """
 
 import argparse
