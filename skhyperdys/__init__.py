@@ -20,6 +20,7 @@ _LAZY = {
     "ImagesAndContext": "transformers",
     "MultiTaskImages": "transformers",
     "SpectrogramImages": "transformers",
+    "show_versions": "_show_versions",
 }
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "MultiTaskImages",
     "SpectrogramImages",
     "__version__",
+    "show_versions",
 ]
 
 

@@ -215,6 +215,9 @@ class HypernetClassifier(NeuralNetClassifier):
     classes_ : ndarray of shape (n_classes,)
         The class labels: ``classes`` if given, else those of ``y``, sorted.
         Column ``k`` of :meth:`predict_proba` is ``classes_[k]``.
+    n_samples_fit_ : int
+        Number of samples the model was fitted on (validation split
+        included), recorded in model files and their model cards.
     novelty_reference_ : ndarray of shape (n_reference, d)
         Summaries of (up to 1,000) training inputs, feature images pooled
         to 8x8 per channel, for the novelty score of
@@ -939,6 +942,7 @@ class HypernetClassifier(NeuralNetClassifier):
         self.class_weight_ = self._class_weights(codes)
         self.seed_ = _seed_from(self.random_state)
         n_samples = len(next(iter(inputs.values())))
+        self.n_samples_fit_ = n_samples
         rows = None
         if n_samples > _MAX_REFERENCE:
             keep = check_random_state(self.seed_).permutation(n_samples)

@@ -90,6 +90,12 @@ def _parser():
         ),
         epilog=f"Run '{PROG} COMMAND --help' for a command's options.",
     )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"skhyperdys {_own_version()}",
+        help="print the version of skhyperdys and exit",
+    )
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", title="commands", required=True
     )
@@ -161,7 +167,102 @@ def _parser():
         help="files read and labelled at once (default: 32)",
     )
     predict.set_defaults(run=_predict)
+    info = commands.add_parser(
+        "info",
+        help="print a model file's card, classes, steps and library versions",
+        description=(
+            "Print what a model file written by skhyperdys.io.dump says about "
+            "itself: its model card (intended use, training data, evaluation, "
+            "limitations, citation, and what the library recorded: classes, "
+            "sample rate, settings, training size), its steps, and the "
+            "versions of the libraries that wrote it, beside the ones here. "
+            "The model is not loaded."
+        ),
+    )
+    info.add_argument("model", metavar="MODEL", help="model file")
+    info.add_argument(
+        "--json", action="store_true", help="print it as JSON instead of text"
+    )
+    info.set_defaults(run=_info)
+    versions = commands.add_parser(
+        "versions",
+        help="print the versions of skhyperdys and its dependencies (bug reports)",
+        description="The output of skhyperdys.show_versions(), for bug reports.",
+    )
+    versions.set_defaults(run=_versions)
     return parser
+
+
+def _own_version():
+    from . import __version__
+
+    return __version__
+
+
+def _versions(args):
+    from ._show_versions import show_versions
+
+    show_versions()
+    return 0
+
+
+def _info(args):
+    import json
+
+    from .io import CARD_FIELDS, _library_versions, read_metadata
+
+    try:
+        meta = read_metadata(args.model)
+    except (OSError, ValueError) as err:
+        raise _Failure(f"cannot read the model {args.model!r}: {err}") from None
+    here = _library_versions()
+    if args.json:
+        print(json.dumps({**meta, "versions_here": here}, indent=2, default=str))
+        return 0
+    card = dict(meta["card"])
+    facts = card.pop("model", {})
+    print(f"model file: {args.model}")
+    print(f"format: {meta['format_version']}")
+    print("\nmodel card:")
+    if not card:
+        print("  (none given: skhyperdys.io.dump(..., card={...}) writes one)")
+    for field in CARD_FIELDS:
+        if field in card:
+            _print_entry(field.replace("_", " "), card[field], indent=2)
+    print("\nrecorded by skhyperdys:")
+    print(f"  classes: {meta['classes']}")
+    print(f"  sample rate: {meta['sample_rate']} Hz")
+    for key in ("input", "training_samples"):
+        if facts.get(key) is not None:
+            print(f"  {key.replace('_', ' ')}: {facts[key]}")
+    steps = facts.get("settings") or {
+        str(name): {"class": cls} for name, cls in meta["steps"]
+    }
+    for name, params in steps.items():
+        params = dict(params)
+        cls = params.pop("class", "")
+        shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        print(f"  step {name} ({cls}): {shown}")
+    print("\nversions (written with / here):")
+    for name, version in meta["versions"].items():
+        now = here.get(name)
+        mark = "" if now == version else "   <- differs"
+        print(f"  {name}: {version} / {now}{mark}")
+    return 0
+
+
+def _print_entry(label, value, indent):
+    pad = " " * indent
+    if isinstance(value, dict):
+        print(f"{pad}{label}:")
+        for key, item in value.items():
+            _print_entry(str(key), item, indent + 2)
+    elif isinstance(value, list):
+        print(f"{pad}{label}:")
+        for item in value:
+            print(f"{pad}  - {item}")
+    else:
+        print(f"{pad}{label}: {value}")
 
 
 def _seconds(text):

@@ -40,7 +40,14 @@ import numpy as np
 import torch
 from sklearn.pipeline import Pipeline
 
-__all__ = ["FORMAT_VERSION", "ModelVersionWarning", "dump", "load", "read_metadata"]
+__all__ = [
+    "CARD_FIELDS",
+    "FORMAT_VERSION",
+    "ModelVersionWarning",
+    "dump",
+    "load",
+    "read_metadata",
+]
 
 #: Version of the file format written by :func:`dump`, ``"major.minor"``.
 #: :func:`load` reads files of the same major version (a newer minor
@@ -50,6 +57,20 @@ FORMAT_VERSION = "1.0"
 # Keys of the safetensors header (str -> str) this module writes.
 _VERSION_KEY = "skhyperdys.format_version"
 _SETTINGS_KEY = "skhyperdys.model"
+
+# What a model card may say, in the order `python -m skhyperdys info` prints it
+# (after SpeechBrain's and Hugging Face's model cards).
+CARD_FIELDS = (
+    "name",
+    "description",
+    "intended_use",
+    "training_data",
+    "evaluation",
+    "limitations",
+    "authors",
+    "license",
+    "citation",
+)
 
 # Libraries whose versions are recorded, and compared when loading.
 _LIBRARIES = ("skhyperdys", "torch", "torchvision", "skorch", "scikit-learn", "numpy")
@@ -626,7 +647,29 @@ def _check_format(metadata, path):
         raise ValueError(f"{path!r} has damaged settings: {err}") from None
 
 
+def _minor(version):
+    """(major, minor) of a version string such as '0.1.0' or '0.2.0.dev0'."""
+    parts = []
+    for part in str(version).split(".")[:2]:
+        digits = "".join(c for c in part if c.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts + [0] * (2 - len(parts)))
+
+
 def _warn_versions(saved, path):
+    import skhyperdys
+
+    writer = saved.get("skhyperdys")
+    if writer is not None and _minor(writer) > _minor(skhyperdys.__version__):
+        warnings.warn(
+            f"{os.fspath(path)!r} was written by skhyperdys {writer}, a newer "
+            f"version than this one ({skhyperdys.__version__}): it may hold "
+            "settings this version reads differently or not at all. Upgrade "
+            "skhyperdys (pip install -U skhyperdys) before relying on it.",
+            ModelVersionWarning,
+            stacklevel=3,
+        )
+        return
     current = _library_versions()
     differ = [
         f"{name} {saved.get(name)} (here {current[name]})"
@@ -665,7 +708,59 @@ def _sample_rate(estimator):
     return None
 
 
-def dump(estimator, path, *, overwrite=False):
+def _check_card(card):
+    """The user's model card as JSON-ready data; a clear error otherwise."""
+    if card is None:
+        return {}
+    if not isinstance(card, dict):
+        raise TypeError(
+            f"card must be a dict of {', '.join(CARD_FIELDS)}; got "
+            f"{type(card).__name__}."
+        )
+    unknown = sorted(set(card) - set(CARD_FIELDS))
+    if unknown:
+        raise ValueError(
+            f"card has unknown field(s) {unknown}; a model card holds "
+            f"{', '.join(CARD_FIELDS)}."
+        )
+    try:
+        json.dumps(card, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"card must hold text, numbers, lists and dicts only ({err})."
+        ) from None
+    return {field: card[field] for field in CARD_FIELDS if field in card}
+
+
+def _known_facts(estimator, classes, sample_rate):
+    """What the library knows about a fitted model, for its card."""
+    steps = estimator.steps if isinstance(estimator, Pipeline) else [(None, estimator)]
+    last = steps[-1][1]
+    settings = {}
+    for name, step in steps:
+        if step is None or isinstance(step, str):
+            continue
+        params = step.get_params(deep=False)
+        simple = {
+            k: v
+            for k, v in params.items()
+            if isinstance(v, (str, int, float, bool, type(None)))
+            or (isinstance(v, tuple) and all(isinstance(x, (int, float)) for x in v))
+        }
+        settings[name or type(step).__name__] = {
+            "class": type(step).__name__,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in simple.items()},
+        }
+    return {
+        "classes": None if classes is None else np.asarray(classes).tolist(),
+        "sample_rate": sample_rate,
+        "input": getattr(getattr(last, "input_spec_", None), "describe", str)(),
+        "training_samples": getattr(last, "n_samples_fit_", None),
+        "settings": settings,
+    }
+
+
+def dump(estimator, path, *, overwrite=False, card=None):
     """Save a fitted model to one file, weights as safetensors, settings as JSON.
 
     The file is a `safetensors <https://huggingface.co/docs/safetensors>`_
@@ -697,6 +792,17 @@ def dump(estimator, path, *, overwrite=False):
     overwrite : bool, default=False
         Replace an existing file at ``path``. By default an existing file is
         an error, and nothing is written.
+    card : dict or None, default=None
+        A model card, stored as data beside the model: any of
+        :data:`CARD_FIELDS`: ``"name"``, ``"description"``,
+        ``"intended_use"``, ``"training_data"``, ``"evaluation"`` (protocol
+        and results, e.g. ``{"protocol": "5-fold subject-wise CV",
+        "accuracy": 0.84}``), ``"limitations"``, ``"authors"``,
+        ``"license"``, ``"citation"``; text, numbers, lists and dicts. The
+        library adds what it knows (classes, sample rate, input, each
+        step's settings, the number of training samples, the versions).
+        :func:`read_metadata` returns it; ``python -m skhyperdys info
+        MODEL`` prints it.
 
     Returns
     -------
@@ -706,6 +812,8 @@ def dump(estimator, path, *, overwrite=False):
     ------
     FileExistsError
         If ``path`` exists and ``overwrite`` is False.
+    ValueError
+        If ``card`` has a field not in :data:`CARD_FIELDS`.
     TypeError
         If ``estimator`` is neither of the above, or a setting or fitted
         attribute cannot be stored as data: a module, function or class of
@@ -747,6 +855,7 @@ def dump(estimator, path, *, overwrite=False):
     from .classifier import HypernetClassifier
 
     path = os.fspath(path)
+    card = _check_card(card)
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it.")
     tensors = {}
@@ -771,10 +880,13 @@ def dump(estimator, path, *, overwrite=False):
         model = _encode_step(estimator, 0, "the estimator", tensors)
         last = estimator
     classes = last.classes_ if isinstance(last, HypernetClassifier) else None
+    sample_rate = _sample_rate(estimator)
+    card["model"] = _known_facts(estimator, classes, sample_rate)
     settings = {
         "format_version": FORMAT_VERSION,
         "versions": _library_versions(),
-        "sample_rate": _sample_rate(estimator),
+        "card": card,
+        "sample_rate": sample_rate,
         "classes": None if classes is None else _encode(np.asarray(classes), "classes"),
         "model": model,
     }
@@ -843,8 +955,10 @@ def read_metadata(path):
     metadata : dict
         ``"format_version"``, ``"versions"`` (library name to version),
         ``"sample_rate"`` (Hz, or None for a classifier alone),
-        ``"classes"`` (list of labels, or None) and ``"steps"``: a list of
-        ``(name, class_name)`` pairs (name None for a classifier alone).
+        ``"classes"`` (list of labels, or None), ``"steps"``: a list of
+        ``(name, class_name)`` pairs (name None for a classifier alone), and
+        ``"card"``: the model card given to :func:`dump` with the library's
+        ``"model"`` facts (an empty dict for files written before 0.1.0).
 
     Raises
     ------
@@ -887,6 +1001,7 @@ def read_metadata(path):
         "sample_rate": settings.get("sample_rate"),
         "classes": None if classes is None else _decode(classes, "classes").tolist(),
         "steps": steps,
+        "card": settings.get("card", {}),
     }
 
 

@@ -310,3 +310,38 @@ def test_saliency_writes_one_png_per_file(setup, tmp_path, capsys, monkeypatch):
     )
     assert main([*args, "--overwrite"]) == 1
     assert titles["clip1.png"].endswith(": constant map, shows nothing")
+
+
+def test_version_and_versions():
+    import skhyperdys
+
+    done = _run("--version")
+    assert done.returncode == 0 and done.stdout.strip() == (
+        f"skhyperdys {skhyperdys.__version__}"
+    )
+    done = _run("versions")
+    assert done.returncode == 0
+    for name in ("skhyperdys:", "torch:", "scikit-learn:", "librosa:", "oneDNN:"):
+        assert name in done.stdout
+
+
+def test_info_prints_the_card_and_versions(setup, tmp_path):
+    path = tmp_path / "carded.safetensors"
+    dump(
+        setup["pipe"],
+        path,
+        card={"intended_use": "a test", "evaluation": {"accuracy": 0.5}},
+    )
+    done = _run("info", path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "intended use: a test" in out and "accuracy: 0.5" in out
+    assert f"sample rate: {SR} Hz" in out
+    assert "training samples:" in out and "step clf (HypernetClassifier)" in out
+    assert "versions (written with / here):" in out and "torch:" in out
+    bare = _run("info", setup["model"])
+    assert "(none given" in bare.stdout
+    as_json = _run("info", path, "--json")
+    assert '"intended_use": "a test"' in as_json.stdout
+    missing = _run("info", tmp_path / "nope.safetensors")
+    assert missing.returncode == 2 and "cannot read the model" in missing.stderr

@@ -432,3 +432,72 @@ def test_damaged_weights_are_reported(models, tmp_path):
     path = _edit(models["plain"][2], tmp_path / "damaged.safetensors", drop_one)
     with pytest.raises(ValueError, match="do not fit"):
         load(path)
+
+
+# --- model cards and versions -------------------------------------------------------
+
+
+CARD = {
+    "name": "pa-demo",
+    "intended_use": "research on synthetic data; not for diagnosis",
+    "training_data": {"corpus": "built-in", "subjects": 8},
+    "evaluation": {"protocol": "5-fold subject-wise CV", "accuracy": 0.84},
+    "limitations": ["synthetic speech", "one task"],
+    "citation": "Ilias & Askounis (2025)",
+}
+
+
+def test_model_card_is_stored_with_what_the_library_knows(models, tmp_path):
+    model, X, _ = models["audio"]
+    path = tmp_path / "card.safetensors"
+    dump(model, path, card=CARD)
+    card = read_metadata(path)["card"]
+    for field, value in CARD.items():
+        assert card[field] == value
+    facts = card["model"]
+    assert facts["classes"] == model.classes_.tolist()
+    assert facts["sample_rate"] == model["images"].sr
+    assert facts["training_samples"] == model[-1].n_samples_fit_ == len(X)
+    assert facts["settings"]["clf"]["class"] == "HypernetClassifier"
+    assert facts["settings"]["clf"]["max_epochs"] == model[-1].max_epochs
+    assert facts["settings"]["images"]["image_size"] == list(model["images"].image_size)
+    loaded = load(path)
+    assert loaded[-1].n_samples_fit_ == len(X)
+    # without a card, the library's facts alone
+    assert set(read_metadata(models["audio"][2])["card"]) == {"model"}
+
+
+@pytest.mark.parametrize(
+    "card, error, match",
+    [
+        ({"intended use": "x"}, ValueError, "unknown field.*intended use"),
+        ({"evaluation": {"auc": object()}}, TypeError, "text, numbers"),
+        ("research only", TypeError, "card must be a dict"),
+    ],
+)
+def test_bad_cards_are_refused_before_writing(models, tmp_path, card, error, match):
+    path = tmp_path / "bad.safetensors"
+    with pytest.raises(error, match=match):
+        dump(models["plain"][0], path, card=card)
+    assert not path.exists()
+
+
+def test_a_file_from_a_newer_minor_version_warns_to_upgrade(models, tmp_path):
+    import skhyperdys
+
+    major, minor = (int(p) for p in skhyperdys.__version__.split(".")[:2])
+
+    def newer(settings, header):
+        settings["versions"]["skhyperdys"] = f"{major}.{minor + 1}.0"
+
+    path = _edit(models["plain"][2], tmp_path / "newer.safetensors", newer)
+    with pytest.warns(ModelVersionWarning, match=r"newer version.*Upgrade"):
+        load(path)
+
+    def patch(settings, header):  # a newer patch release is not newer minor
+        settings["versions"]["skhyperdys"] = f"{major}.{minor}.99"
+
+    path = _edit(models["plain"][2], tmp_path / "patch.safetensors", patch)
+    with pytest.warns(ModelVersionWarning) as caught:
+        load(path)
+    assert "newer version" not in str(caught[0].message)
