@@ -25,6 +25,7 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "matplotlib.sphinxext.plot_directive",
+    "myst_parser",  # CHANGELOG.md in whats_new.rst
 ]
 
 templates_path = ["_templates"]

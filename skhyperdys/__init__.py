@@ -9,7 +9,7 @@ classifier head labels (:class:`HypernetClassifier`).
 
 import importlib
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.1.0"
 
 # The estimators are imported on first use (PEP 562), so that ``import
 # skhyperdys`` and ``python -m skhyperdys --help`` do not wait for torch.
