@@ -57,8 +57,10 @@ assert [row["path"] for row in rows] == clips and all(row["predicted"] for row i
 assert cli("--version").strip() == f"skhyperdys {skhyperdys.__version__}"
 assert "CI smoke test" in cli("info", str(model))
 skhyperdys.show_versions()
+longer = make_syllable_repetitions(24, random_state=0)  # 3-5 s, with pauses
 control = nonspeech_control(
-    data.data, data.target, groups=data.groups, cv=2, n_permutations=5, random_state=0
-)
+    longer.data, longer.target, groups=longer.groups, cv=2, n_permutations=5,
+    random_state=0,
+)  # fmt: skip
 assert 0 <= control.score <= 1
 print(f"smoke test passed: predicted {[row['predicted'] for row in rows]}")
