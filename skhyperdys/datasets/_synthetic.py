@@ -78,7 +78,9 @@ def make_syllable_repetitions(
         of the label** (every subject speaks like a healthy one, severity
         0), and dysarthric subjects (label 1) record on another channel:
         a noise floor ``12 * channel_confound`` dB louder, mains hum
-        (50 Hz and its harmonics), and a band limit at 3 kHz. Any score
+        (50 Hz and its harmonics, at ``-48 + 20 log10(channel_confound)``
+        dB re the speech peak), and a band limit that falls from
+        ``sr / 2`` (at 0) to 3 kHz (at 1). Any score
         above chance on such data comes from the recording set-up alone;
         see :func:`skhyperdys.audit.nonspeech_control`. ``True`` is 1.
     random_state : int, RandomState instance or None, default=None
@@ -161,7 +163,7 @@ def make_syllable_repetitions(
         counters[dys] += 1
         sid = f"{'DY' if dys else 'HC'}{counters[dys]:03d}"
         traits = _speaker_traits(rng, dys and not confound)
-        channel = _channel_traits(rng, confound if dys else 0.0)
+        channel = _channel_traits(rng, confound if dys else 0.0, sr)
         n_here = min(recordings_per_subject, n_recordings - len(data))
         for _ in range(n_here):
             seconds = rng.uniform(low, high)
@@ -275,18 +277,19 @@ def _recording(rng, t, syllable, seconds, sr):
     return y / (np.abs(y).max() + 1e-12)
 
 
-def _channel_traits(rng, confound):
+def _channel_traits(rng, confound, sr):
     """A subject's recording set-up: their room and phone, fixed across recordings.
 
     ``confound`` in [0, 1] moves it towards another set-up: louder noise,
-    mains hum and a 3 kHz band limit.
+    mains hum and a band limit that falls from the Nyquist frequency to 3 kHz.
     """
+    nyquist = sr / 2
     return dict(
         noise_db=rng.uniform(-54.0, -44.0) + 12.0 * confound,  # re speech peak
         colour=rng.uniform(0.7, 1.3),  # noise power falls as 1 / f**colour
         rt60=rng.uniform(0.15, 0.35),  # the room's reverberation time, s
         hum=0.004 * confound,  # 50 Hz mains hum amplitude
-        band_limit=3000.0 if confound else None,
+        band_limit=nyquist - (nyquist - 3000.0) * confound if confound else None,
     )
 
 
