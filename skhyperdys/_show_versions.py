@@ -101,6 +101,12 @@ def show_versions():
     libsndfile) and of the optional ones. Versions are read from the
     installed packages' metadata.
 
+    Returns
+    -------
+    None
+        It prints; :func:`skhyperdys._show_versions.versions` returns the same
+        as a dict.
+
     Examples
     --------
     >>> import skhyperdys

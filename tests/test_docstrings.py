@@ -9,11 +9,15 @@ import importlib
 import inspect
 
 import pytest
-from numpydoc.docscrape import ClassDoc, FunctionDoc
+
+# An optional test dependency: without it, these tests skip (and say so).
+docscrape = pytest.importorskip("numpydoc.docscrape")
+ClassDoc, FunctionDoc = docscrape.ClassDoc, docscrape.FunctionDoc
 
 MODULES = [
     "skhyperdys",
     "skhyperdys.audio",
+    "skhyperdys.audit",
     "skhyperdys.backbones",
     "skhyperdys.batched",
     "skhyperdys.datasets",

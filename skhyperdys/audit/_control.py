@@ -28,7 +28,23 @@ FLAG_LEVEL = 0.01
 
 
 class ChannelConfoundWarning(UserWarning):
-    """The labels can be predicted from the recordings' non-speech alone."""
+    """The labels can be predicted from the recordings' non-speech alone.
+
+    :func:`nonspeech_control` warns so when its p-value is below 0.01: the
+    groups were likely recorded differently, and the scores of any model on
+    these recordings are suspect.
+
+    Parameters
+    ----------
+    *args
+        The message, as for any warning.
+
+    Examples
+    --------
+    >>> from skhyperdys.audit import ChannelConfoundWarning
+    >>> issubclass(ChannelConfoundWarning, UserWarning)
+    True
+    """
 
 
 def default_control_estimator(sr=8000):
@@ -48,6 +64,12 @@ def default_control_estimator(sr=8000):
     -------
     estimator : Pipeline
         ``LogMelStatistics(sr) -> StandardScaler -> LogisticRegression``.
+
+    Examples
+    --------
+    >>> from skhyperdys.audit import default_control_estimator
+    >>> [name for name, _ in default_control_estimator().steps]
+    ['logmelstatistics', 'standardscaler', 'logisticregression']
     """
     return make_pipeline(
         LogMelStatistics(sr=sr),
@@ -212,6 +234,7 @@ def nonspeech_control(
         score : float
             Mean cross-validated score on the true labels.
         fold_scores : ndarray of shape (n_splits,)
+            The score of each fold.
         chance : float
             The mean of the permutation scores: the score without
             information (NaN without permutations).
@@ -219,6 +242,7 @@ def nonspeech_control(
             ``(1 + #{permutation scores >= score}) / (1 + n_permutations)``
             (NaN without permutations).
         permutation_scores : ndarray of shape (n_permutations,)
+            The mean cross-validated score under each permutation.
         y_pred : ndarray of shape (n_used,)
             Out-of-fold predictions for the recordings used.
         used : ndarray of int
@@ -407,6 +431,17 @@ def equalise_noise(
     ------
     ValueError
         If the lengths differ, or no recording of a class has non-speech.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.audit import equalise_noise
+    >>> rng = np.random.default_rng(0)
+    >>> quiet, loud = 1e-4 * rng.standard_normal((2, 8000))
+    >>> loud *= 100
+    >>> out = equalise_noise([quiet, loud], [0, 1], random_state=0)
+    >>> bool(out[0].std() > 50 * quiet.std())   # the quiet one got the loud noise
+    True
     """
     items = check_waveforms(X)
     y = np.asarray(y)

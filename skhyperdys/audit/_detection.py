@@ -173,6 +173,17 @@ def nonspeech_clip(y, sr, mask, *, margin=0.15, duration=0.25):
     -------
     clip : ndarray of shape (round(duration * sr),) or None
         None when no stretch is long enough.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.audit import detect_speech, nonspeech_clip
+    >>> rng = np.random.default_rng(0)
+    >>> y = 1e-3 * rng.standard_normal(16000)   # 2 s of noise ...
+    >>> y[12000:14000] += np.sin(np.arange(2000) * 0.3)   # ... speech at 1.5 s
+    >>> clip = nonspeech_clip(y, 8000, detect_speech(y, 8000))
+    >>> clip.shape, bool(np.abs(clip).max() < 0.01)
+    ((2000,), True)
     """
     hop = frame_hop(sr)
     length = int(round(duration * sr))
@@ -209,6 +220,16 @@ def speech_parts(y, sr, mask, *, pad=0.05):
     -------
     speech : ndarray of shape (n_kept,) or None
         None when no frame is speech.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.audit import detect_speech, speech_parts
+    >>> rng = np.random.default_rng(0)
+    >>> y = 1e-3 * rng.standard_normal(8000)
+    >>> y[3000:5000] += np.sin(np.arange(2000) * 0.3)
+    >>> len(speech_parts(y, 8000, detect_speech(y, 8000)))   # 0.25 s + 2 x 0.05 s
+    2960
     """
     if not mask.any():
         return None

@@ -26,6 +26,14 @@ def log_mel_statistics(y, sr, n_mels=40):
     -------
     stats : ndarray of shape (2 * n_mels,), float32
         Band means (natural log of power), then band standard deviations.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.audit import log_mel_statistics
+    >>> y = 0.01 * np.random.default_rng(0).standard_normal(2000)
+    >>> log_mel_statistics(y, 8000).shape
+    (80,)
     """
     n_fft = 1 << int(np.ceil(np.log2(0.032 * sr)))  # about 32 ms
     y = np.asarray(y, dtype=np.float32)
