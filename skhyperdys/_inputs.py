@@ -49,13 +49,23 @@ class InputSpec:
                 )
 
 
-def parse_input(X, *, needs_context):
+class CheckedInputs(dict):
+    """Inputs that :func:`parse_input` and ``fit`` have checked whole.
+
+    ``fit`` hands them on to skorch, whose ``get_dataset`` parses them
+    again: the values need no second pass for NaN and infinity.
+    """
+
+
+def parse_input(X, *, needs_context, check_finite=True):
     """Validate classifier input; return ``(spec, inputs)``.
 
     ``inputs`` is the dict skorch hands to the module as keyword arguments:
     ``{"images": ...}`` or ``{"features": ...}``, plus ``"context"`` when the
     head uses data contexts (``needs_context``).
     """
+    if isinstance(X, CheckedInputs):
+        check_finite = False
     if isinstance(X, dict):
         kinds = {"images", "features"} & set(X)
         unknown = set(X) - {"images", "features", "context"}
@@ -65,10 +75,15 @@ def parse_input(X, *, needs_context):
                 f"got keys {sorted(X)}."
             )
         kind = kinds.pop()
-        values = check_images(X[kind]) if kind == "images" else check_features(X[kind])
+        values = (
+            check_images(X[kind], check_finite=check_finite)
+            if kind == "images"
+            else check_features(X[kind])
+        )
         context = X.get("context")
     else:
-        kind, values, context = "images", check_images(X), None
+        kind, context = "images", None
+        values = check_images(X, check_finite=check_finite)
     n_tasks = values.shape[1] if values.ndim in (3, 5) else 1
     inputs = {kind: values}
     context_width = None
@@ -113,10 +128,14 @@ def summarise(inputs, rows=None):
         features = features if rows is None else features[rows]
         return features.reshape(len(features), -1).astype("float32")
     images = inputs["images"]
-    rows = np.arange(len(images)) if rows is None else np.asarray(rows)
+    starts = range(0, len(images) if rows is None else len(rows), 64)
     pooled = []
-    for start in range(0, len(rows), 64):
-        block = np.asarray(images[rows[start : start + 64]], dtype=np.float32)
+    for start in starts:
+        if rows is None:  # a slice: a view, no copy of a float32 array
+            block = images[start : start + 64]
+        else:
+            block = images[rows[start : start + 64]]
+        block = np.asarray(block, dtype=np.float32)
         flat = torch.from_numpy(block).reshape(-1, *block.shape[-3:])
         grid = torch.nn.functional.adaptive_avg_pool2d(flat, SUMMARY_GRID)
         pooled.append(grid.reshape(len(block), -1).numpy())

@@ -194,7 +194,7 @@ def read_waveform(item, index, sr):
     return item
 
 
-def check_images(X):
+def check_images(X, *, check_finite=True):
     """Validate feature images for the classifier; return a float32 array.
 
     float16 images stay float16 (they are cast batch by batch in the model,
@@ -206,6 +206,11 @@ def check_images(X):
     The smallest image a model takes depends on its backbone; the
     classifier checks that when it builds the model
     (:func:`skhyperdys.backbones.check_image_size`).
+
+    ``check_finite=False`` leaves out the pass over every value that looks
+    for NaN and infinity: for a caller that makes one pass of its own and
+    calls :func:`check_finite_images` on what it finds (``fit`` does, with
+    the novelty summaries).
 
     Raises
     ------
@@ -243,17 +248,27 @@ def check_images(X):
     if min(X.shape[-2:]) < 1:
         raise ValueError(f"X holds empty images of shape {X.shape}.")
     X = np.asarray(X, dtype=np.float16 if X.dtype == np.float16 else np.float32)
-    # In blocks of samples: a memory-mapped corpus larger than memory is
-    # checked without a full-size boolean array.
-    for start in range(0, len(X), _CHECK_BLOCK):
-        block = X[start : start + _CHECK_BLOCK]
+    if check_finite:
+        check_finite_images(X)
+    return X
+
+
+def check_finite_images(X, rows=None):
+    """Raise ValueError naming the samples (of ``rows``, or all) with NaN or inf.
+
+    In blocks of samples: a memory-mapped corpus larger than memory is
+    checked without a full-size boolean array.
+    """
+    rows = np.arange(len(X)) if rows is None else np.asarray(rows)
+    for start in range(0, len(rows), _CHECK_BLOCK):
+        index = rows[start : start + _CHECK_BLOCK]
+        block = X[index[0] : index[-1] + 1][index - index[0]]
         finite = np.isfinite(block).reshape(len(block), -1).all(axis=1)
         if not finite.all():
-            bad = start + np.flatnonzero(~finite)
+            bad = index[~finite]
             raise ValueError(
                 f"X contains NaN or infinite values (samples {bad[:5].tolist()}...)."
             )
-    return X
 
 
 # Samples checked at once by check_images (64 images of 3x224x224: 38 MB).

@@ -24,8 +24,9 @@ from torch import nn
 
 from ._allocator import reuse_large_blocks
 from ._flags import NoveltyReference, novelty_reasons, warn_unusual
-from ._inputs import InputSpec, parse_input, summarise
+from ._inputs import CheckedInputs, InputSpec, parse_input, summarise
 from ._precision import PRECISIONS, compute_dtype
+from ._validation import check_finite_images
 from .backbones import make_backbone, torchvision_backbones
 from .modules import (
     ConcatFusion,
@@ -930,7 +931,16 @@ class HypernetClassifier(NeuralNetClassifier):
     def _set_up(self, X, y):
         """What fit learns before building the model: input, classes, stats."""
         self._check_params()
-        spec, inputs = parse_input(X, needs_context=self._data_context())
+        # One pass over the images: the novelty summaries of every sample,
+        # whose non-finite values point the finiteness check at its samples.
+        spec, inputs = parse_input(
+            X, needs_context=self._data_context(), check_finite=False
+        )
+        summaries = summarise(inputs)
+        if spec.kind == "images":
+            suspect = np.flatnonzero(~np.isfinite(summaries).all(axis=1))
+            if len(suspect):
+                check_finite_images(inputs["images"], suspect)
         self.check_data(inputs, y)
         self.input_spec_ = spec
         if "context" in inputs:
@@ -947,9 +957,9 @@ class HypernetClassifier(NeuralNetClassifier):
         if n_samples > _MAX_REFERENCE:
             keep = check_random_state(self.seed_).permutation(n_samples)
             rows = np.sort(keep[:_MAX_REFERENCE])
-        self.novelty_reference_ = summarise(inputs, rows)
+        self.novelty_reference_ = summaries if rows is None else summaries[rows]
         self.novelty_threshold_ = self._novelty_reference().threshold()
-        return inputs, y
+        return CheckedInputs(inputs), y
 
     def _class_weights(self, codes):
         classes = self.classes_

@@ -1,12 +1,14 @@
 """GridSearchCV and cross_validate over the pipeline on a Dask cluster."""
 
-import distributed
 import joblib
 import numpy as np
 import pytest
 from conftest import small_classifier, small_transformer
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_validate
 from sklearn.pipeline import Pipeline
+
+# An optional test dependency: without it, these tests skip (and say so).
+distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
