@@ -24,7 +24,10 @@ from skhyperdys import HypernetClassifier
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--n", type=int, default=1000, help="images")
     parser.add_argument("--size", type=int, default=224, help="image side")
     parser.add_argument("--repeats", type=int, default=5)

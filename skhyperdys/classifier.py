@@ -6,6 +6,7 @@ import os
 from numbers import Integral
 
 import numpy as np
+import skorch.dataset
 import torch
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
@@ -23,6 +24,7 @@ from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
 
 from ._allocator import reuse_large_blocks
+from ._data import BatchDataset, collate_batches, to_device_if_it_fits
 from ._flags import NoveltyReference, novelty_reasons, warn_unusual
 from ._inputs import CheckedInputs, InputSpec, parse_input, summarise
 from ._precision import PRECISIONS, compute_dtype
@@ -410,6 +412,12 @@ class HypernetClassifier(NeuralNetClassifier):
             return [device.index or 0]
         return []
 
+    def _build_device(self):
+        """Default device for the model's tensors while it is built."""
+        if self.device is None:
+            return contextlib.nullcontext()
+        return torch.device(self.device)
+
     # --- building the model -----------------------------------------------
 
     def initialize_module(self):
@@ -444,7 +452,9 @@ class HypernetClassifier(NeuralNetClassifier):
                 "fit(X, y), or pass classes=[...] to initialize() without data."
             ) from None
         spec = self.input_spec_
-        with _seeded(self.seed_, self._cuda_devices()):
+        # Built where it will run: on a GPU, the weights are initialised there
+        # (AlexNet's 57 million on the CPU take about 0.3 s), not copied over.
+        with _seeded(self.seed_, self._cuda_devices()), self._build_device():
             embedder = self._build_embedder(spec)
             fusion, width = self._build_fusion(spec)
             head = self._build_head(width, n_classes, spec)
@@ -676,7 +686,42 @@ class HypernetClassifier(NeuralNetClassifier):
                     self.batch_size,
                     self.device,
                 )
-        return super().get_dataset(inputs, y)
+        if self.dataset is not skorch.dataset.Dataset:  # the user's own
+            return super().get_dataset(inputs, y)
+        if y is not None and self._workers(training=True) == 0:
+            inputs = to_device_if_it_fits(inputs, self.device)
+        return BatchDataset(inputs, y)
+
+    def _workers(self, training):
+        kind = "iterator_train" if training else "iterator_valid"
+        return self.get_params_for(kind).get("num_workers", 0)
+
+    def get_iterator(self, dataset, training=False):
+        """The data loader, which takes each batch of our dataset whole.
+
+        A batch of a :class:`~skhyperdys._data.BatchDataset` (or of a subset
+        of one, as a validation split makes) is one gather from the arrays;
+        ``iterator_*__collate_fn`` replaces that as in skorch.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+            From :meth:`get_dataset`.
+        training : bool, default=False
+            Use the ``iterator_train__*`` settings (else ``iterator_valid__*``).
+
+        Returns
+        -------
+        iterator : torch.utils.data.DataLoader
+            Or the configured ``iterator_train`` / ``iterator_valid``.
+        """
+        kind = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(kind)
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        kwargs.setdefault("collate_fn", collate_batches)
+        return getattr(self, kind)(dataset, **kwargs)
 
     def infer(self, x, **fit_params):
         """Run the module on one batch; ``groups`` is not passed to it.

@@ -401,7 +401,9 @@ class HypernetHead(nn.Module):
         self.linear = HyperLinear(in_features, n_classes, context_dim, hidden)
         if context == "noise":
             generator = torch.Generator().manual_seed(int(seed))
-            contexts = torch.randn(n_eval_contexts, context_dim, generator=generator)
+            contexts = torch.randn(
+                n_eval_contexts, context_dim, generator=generator, device="cpu"
+            )  # the same contexts for a seed, whatever device the model is built on
             self.register_buffer("eval_contexts", contexts)
         else:
             mean = torch.zeros(context_dim) if context_mean is None else context_mean

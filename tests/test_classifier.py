@@ -472,3 +472,76 @@ def test_inputs_far_from_the_training_data_are_flagged(X):
     assert "X[1]: far from the training data (novelty" in message
     assert "X[4]: far" in message and "X[0]" not in message
     assert f"above {clf.novelty_threshold_:.1f})" in message
+
+
+# --- the data path and where the model is built (issue 21) ----------------------------
+
+
+def test_batches_are_gathered_whole_and_train_as_per_sample(X):
+    """Same seed, same results with skorch's per-sample dataset, bit for bit."""
+    import functools
+
+    import skorch.dataset
+
+    from skhyperdys._data import BatchDataset
+
+    y = [0, 1] * 12
+    ours = small_classifier(max_epochs=2, batch_size=5, random_state=3).fit(X, y)
+    per_sample = small_classifier(
+        max_epochs=2,
+        batch_size=5,
+        random_state=3,
+        dataset=functools.partial(skorch.dataset.Dataset),
+    ).fit(X, y)
+    assert isinstance(ours.get_dataset(X), BatchDataset)
+    assert not isinstance(per_sample.get_dataset(X), BatchDataset)
+    np.testing.assert_array_equal(ours.predict_proba(X), per_sample.predict_proba(X))
+    assert [h["train_loss"] for h in ours.history_] == [
+        h["train_loss"] for h in per_sample.history_
+    ]
+
+
+def test_a_batch_is_one_gather(X, monkeypatch):
+    from skhyperdys import _data
+
+    calls = []
+    real = _data._gather
+    def gather(values, index):
+        calls.append(len(index))
+        return real(values, index)
+
+    monkeypatch.setattr(_data, "_gather", gather)
+    small_classifier(max_epochs=1, batch_size=8, train_split=None).fit(X, [0, 1] * 12)
+    assert calls == [8, 8, 8, 8, 8, 8]  # 3 batches x (images, labels)
+
+
+def test_inputs_live_on_the_gpu_only_when_they_fit():
+    from skhyperdys._data import fits_on_device, to_device_if_it_fits
+
+    assert fits_on_device(4 * 2**30, 10 * 2**30)
+    assert not fits_on_device(6 * 2**30, 10 * 2**30)
+    X = {"images": np.zeros((2, 3, 8, 8), np.float32)}
+    assert to_device_if_it_fits(X, "cpu") is X  # the CPU reads the arrays as they are
+
+
+def test_the_model_is_built_on_its_device(monkeypatch):
+    from skhyperdys import classifier
+
+    seen = []
+    real = classifier.make_backbone
+
+    def spy(*args, **kwargs):
+        seen.append(torch.empty(0).device.type)  # the default device while building
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(classifier, "make_backbone", spy)
+    # "meta" stands in for a GPU: tensors with a device but no memory
+    clf = HypernetClassifier(weights=None, device="meta", classes=[0, 1]).initialize()
+    assert seen == ["meta"]
+    assert {p.device.type for p in clf.module_.parameters()} == {"meta"}
+    # the evaluation contexts do not depend on where the model is built
+    cpu = HypernetClassifier(weights=None, classes=[0, 1], random_state=0).initialize()
+    meta = HypernetClassifier(
+        weights=None, classes=[0, 1], random_state=0, device="meta"
+    ).initialize()
+    assert meta.module_.head.eval_contexts.shape == cpu.module_.head.eval_contexts.shape
