@@ -40,6 +40,12 @@ median of ``--repeats``; printed as the ratio float32 / setting, with the last
 training loss as a sanity check. Then ``compile=True`` if it works here (its
 compile time, the first fit, printed apart), or why it does not.
 
+Part 4 (``--parts throughput``; on a GPU, ``run_gpu.sh`` runs it): images
+per second of ``fit`` against a plain loop for a corpus that fits in device
+memory (the images copied to the device once, batches sliced there, fused
+Adam, autocast for bfloat16), ``--throughput-n`` images of 224x224,
+``--throughput-epochs`` epochs, batch 32 and 256, float32 and bfloat16.
+
 Part 3, the malloc thresholds (``skhyperdys/_allocator.py``): ``fit`` of
 ``--epoch-n`` images at ``--epoch-size``, ``--allocator-epochs`` epochs, in
 float32 and in bfloat16 + channels-last, each with the thresholds the
@@ -357,6 +363,66 @@ def allocator_part(args, device):
         )
 
 
+def resident_fit(X, y, epochs, device, batch, precision):
+    """The loop for a corpus that fits on the device: copied once, sliced there.
+
+    What a skilled user writes when the images fit in device memory: one
+    copy to the device, a shuffled index per epoch, batches sliced from the
+    device tensor; fused Adam; autocast for bfloat16.
+    """
+    module = build_module().to(device).train()
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-4, fused=True)
+    images, labels = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
+    generator = torch.Generator(device="cpu").manual_seed(0)
+    autocast = precision == "bfloat16"
+    for _ in range(epochs):
+        order = torch.randperm(len(images), generator=generator).to(device)
+        for start in range(0, len(images), batch):
+            index = order[start : start + batch]
+            optimizer.zero_grad()
+            with torch.autocast(device.type, torch.bfloat16, enabled=autocast):
+                logits = module(images[index])
+            loss = torch.nn.functional.cross_entropy(logits.float(), labels[index])
+            loss.backward()
+            optimizer.step()
+    synchronize(device)
+
+
+def throughput_part(args, device):
+    """fit against the on-device loop, images per second, batch 32 and 256."""
+    X, y = data(args.throughput_n, 224)
+    epochs = args.throughput_epochs
+    print(
+        f"\n== throughput: {len(X)} images of 224x224, {epochs} epochs, fit vs "
+        "a plain loop with the images on the device, sliced there "
+        f"(median of {args.repeats})"
+    )
+    print(f"{'precision':>10} {'batch':>6} {'fit img/s':>10} {'plain img/s':>12} "
+          f"{'fit / plain':>12}")  # fmt: skip
+    for precision in ("float32", "bfloat16"):
+        for batch in args.throughput_batches:
+            fits, plains = [], []
+            for _ in range(args.repeats):
+                clf = HypernetClassifier(
+                    weights=None, batch_size=batch, max_epochs=epochs,
+                    train_split=None, precision=precision, random_state=0,
+                    device=str(device),
+                )  # fmt: skip
+                start = time.perf_counter()
+                clf.fit(X, y)
+                synchronize(device)
+                fits.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                resident_fit(X, y, epochs, device, batch, precision)
+                plains.append(time.perf_counter() - start)
+            rate = len(X) * epochs
+            fit = rate / statistics.median(fits)
+            plain = rate / statistics.median(plains)
+            print(f"{precision:>10} {batch:>6} {fit:>10.1f} {plain:>12.1f} "
+                  f"{fit / plain:>11.2f}x")  # fmt: skip
+    print("target on a GPU (issue 21): fit >= 0.8x the plain loop in every row")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -390,9 +456,22 @@ def main(argv=None):
     parser.add_argument(
         "--parts",
         nargs="+",
-        choices=["small", "paper", "settings", "allocator"],
+        choices=["small", "paper", "settings", "allocator", "throughput"],
         default=["small", "paper", "settings", "allocator"],
         help="which parts to run",
+    )
+    parser.add_argument(
+        "--throughput-n", type=int, default=3072, help="images, throughput part"
+    )
+    parser.add_argument(
+        "--throughput-epochs", type=int, default=2, help="epochs, throughput part"
+    )
+    parser.add_argument(
+        "--throughput-batches",
+        type=int,
+        nargs="+",
+        default=[32, 256],
+        help="batch sizes, throughput part",
     )
     parser.add_argument(
         "--allocator-epochs",
@@ -438,6 +517,8 @@ def main(argv=None):
         precision_epochs(args, device)
     if "allocator" in args.parts:
         allocator_part(args, device)
+    if "throughput" in args.parts:
+        throughput_part(args, device)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 

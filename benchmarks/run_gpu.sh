@@ -18,6 +18,7 @@
 #   bench_features  (GPU transform vs the CPU librosa loop)   ~30 s
 #   bench_inference (latency, bf16/fp16/channels-last)        ~40 s
 #   bench_training  (fit overhead, precisions, compile)       ~90 s
+#   bench_training --parts throughput (fit vs on-device loop) ~60 s
 #   bench_backbones (7 backbones, inference + training step)  ~30 s
 #   bench_frozen    (protocol only, 10 epochs)                ~30 s
 #   bench_float16, bench_memory, bench_corpus (smoke sizes)   ~40 s
@@ -35,6 +36,7 @@ STEPS=(
   "features|90|benchmarks/bench_features.py --n 100 --repeats 3 --reference-threads single --skip-scaling"
   "inference|120|benchmarks/bench_inference.py --calls 30 --n-agree 200 --no-compile"
   "training|200|benchmarks/bench_training.py --repeats 3 --paper-epochs 2"
+  "throughput|120|benchmarks/bench_training.py --parts throughput --repeats 1"
   "backbones|90|benchmarks/bench_backbones.py --repeats 5 --budget 5"
   "frozen|90|benchmarks/bench_frozen.py --epochs 10 --skip-finetune-grid"
   "float16|60|benchmarks/bench_float16.py --size 64 --epochs 8"

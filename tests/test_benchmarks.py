@@ -80,3 +80,18 @@ def test_quick(load, capsys, name, expected):
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
 def test_run_gpu_script_parses():
     subprocess.run(["bash", "-n", str(BENCHMARKS / "run_gpu.sh")], check=True)
+
+
+def test_training_throughput_part_runs_on_the_cpu(load, capsys):
+    """The GPU table's part, at a size the CPU does in seconds."""
+    load("bench_training").main(
+        ["--parts", "throughput", "--throughput-n", "4", "--throughput-epochs", "1",
+         "--throughput-batches", "2", "--repeats", "1", "--no-compile"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "fit / plain" in out and out.count("x\n") >= 2
+
+
+def test_fit_costs_runs(load, capsys):
+    load("bench_fit_costs").main(["--n", "16", "--size", "64", "--repeats", "1"])
+    assert "per 1,000 images" in capsys.readouterr().out
