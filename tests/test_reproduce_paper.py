@@ -314,19 +314,28 @@ def test_summary_pairs_each_fold_with_the_proposed_rows_fold(script):
 
 
 def test_summary_statistics_by_subject(script):
+    from skhyperdys.audit import subject_bootstrap_interval, subject_permutation_pvalue
+
     rows = [row for row in script.ROWS if row.key == "pa"]
-    # 20 subjects x 2 recordings, every prediction right: p at its floor
+    # 20 subjects x 2 recordings, in two folds; subjects S2 and S7 misclassified
+    groups = np.array([f"S{i // 2}" for i in range(40)])
+    y_true = np.array([0] * 10 + [1] * 10 + [0] * 10 + [1] * 10)
+    y_pred = np.where(np.isin(groups, ["S2", "S7"]), 1 - y_true, y_true)
     records = [
         dict(repeat=0, fold=k, n_train=20, n_test=20,
              test_index=list(range(20 * k, 20 * k + 20)),
-             y_true=[0] * 10 + [1] * 10, y_pred=[0] * 10 + [1] * 10,
-             scores={m: 1.0 for m in METRICS})
+             y_true=y_true[20 * k : 20 * k + 20].tolist(),
+             y_pred=y_pred[20 * k : 20 * k + 20].tolist(),
+             scores={m: 0.9 for m in METRICS})
         for k in (0, 1)
     ]  # fmt: skip
-    groups = np.array([f"S{i // 2}" for i in range(40)])  # 2 recordings each
     table, _ = script.summarise(rows, {"pa": records}, 2, False, groups, seed=0)
-    assert table["p_chance"].iloc[0] == pytest.approx(1 / 10000, rel=0.5)
-    assert table["accuracy_ci_low"].iloc[0] == table["accuracy_ci_high"].iloc[0] == 100
+    low, high = subject_bootstrap_interval(y_true, y_pred, groups, random_state=0)
+    p = subject_permutation_pvalue(y_true, y_pred, groups, random_state=0)
+    line = table.iloc[0]
+    assert line["accuracy_ci_low"] == 100 * low
+    assert line["accuracy_ci_high"] == 100 * high
+    assert line["p_chance"] == p < 0.01
 
 
 def test_fold_scores_binary_and_macro(script):
