@@ -74,8 +74,19 @@ def to_device_if_it_fits(X, device):
     device = torch.device(device) if device is not None else None
     if device is None or device.type != "cuda" or not torch.cuda.is_available():
         return X
-    n_bytes = sum(np.asarray(v).nbytes for v in X.values())
+    n_bytes = sum(_nbytes(v) for v in X.values() if not _on(v, device))
     free, _ = torch.cuda.mem_get_info(device)
     if not fits_on_device(n_bytes, free):
         return X
-    return {k: torch.as_tensor(np.asarray(v)).to(device) for k, v in X.items()}
+    return {k: torch.as_tensor(np.asarray(v) if not isinstance(v, torch.Tensor)
+                               else v).to(device) for k, v in X.items()}  # fmt: skip
+
+
+def _nbytes(values):
+    if isinstance(values, torch.Tensor):
+        return values.numel() * values.element_size()
+    return np.asarray(values).nbytes
+
+
+def _on(values, device):
+    return isinstance(values, torch.Tensor) and values.device == device

@@ -135,8 +135,11 @@ def summarise(inputs, rows=None):
             block = images[start : start + 64]
         else:
             block = images[rows[start : start + 64]]
-        block = np.asarray(block, dtype=np.float32)
-        flat = torch.from_numpy(block).reshape(-1, *block.shape[-3:])
+        if isinstance(block, torch.Tensor):  # pooled where it is (e.g. a GPU)
+            block = block.float()
+        else:
+            block = torch.from_numpy(np.asarray(block, dtype=np.float32))
+        flat = block.reshape(-1, *block.shape[-3:])
         grid = torch.nn.functional.adaptive_avg_pool2d(flat, SUMMARY_GRID)
-        pooled.append(grid.reshape(len(block), -1).numpy())
+        pooled.append(grid.reshape(len(block), -1).cpu().numpy())
     return np.concatenate(pooled)

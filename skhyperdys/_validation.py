@@ -220,7 +220,7 @@ def check_images(X, *, check_finite=True):
     if scipy.sparse.issparse(X):
         raise TypeError("sparse input is not supported: X must be dense images.")
     if isinstance(X, torch.Tensor):
-        X = X.detach().cpu().numpy()
+        return _check_image_tensor(X, check_finite)
     if isinstance(X, (list, tuple)) and X and _is_path(X[0]) or _is_path(X):
         raise TypeError(
             "HypernetClassifier takes feature images of shape (n, 3, H, W), "
@@ -253,6 +253,38 @@ def check_images(X, *, check_finite=True):
     return X
 
 
+def _check_image_tensor(X, check_finite):
+    """:func:`check_images` for a torch tensor, kept on its device as it is.
+
+    ``SpectrogramImages(output="torch", device="cuda")`` hands its images to
+    the classifier this way: no copy to the host and back.
+    """
+    X = X.detach()
+    if X.is_complex() or not (X.is_floating_point() or X.dtype in _INT_DTYPES):
+        raise TypeError(
+            f"X must be a numeric tensor of shape (n_samples, 3, H, W); got dtype "
+            f"{X.dtype}."
+        )
+    if X.ndim not in (4, 5) or X.shape[-3] != 3 or X.ndim == 5 and X.shape[1] < 1:
+        raise ValueError(
+            "X must be feature images of shape (n_samples, 3, H, W), as "
+            "SpectrogramImages produces (or (n_samples, n_tasks, 3, H, W) from "
+            f"MultiTaskImages); got shape {tuple(X.shape)}."
+        )
+    if X.shape[0] == 0:
+        raise ValueError("X holds no samples; at least one is required.")
+    if min(X.shape[-2:]) < 1:
+        raise ValueError(f"X holds empty images of shape {tuple(X.shape)}.")
+    if X.dtype not in (torch.float16, torch.float32):
+        X = X.float()
+    if check_finite:
+        check_finite_images(X)
+    return X
+
+
+_INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+
+
 def check_finite_images(X, rows=None):
     """Raise ValueError naming the samples (of ``rows``, or all) with NaN or inf.
 
@@ -263,7 +295,11 @@ def check_finite_images(X, rows=None):
     for start in range(0, len(rows), _CHECK_BLOCK):
         index = rows[start : start + _CHECK_BLOCK]
         block = X[index[0] : index[-1] + 1][index - index[0]]
-        finite = np.isfinite(block).reshape(len(block), -1).all(axis=1)
+        if isinstance(block, torch.Tensor):
+            finite = torch.isfinite(block).reshape(len(block), -1).all(dim=1)
+            finite = finite.cpu().numpy()
+        else:
+            finite = np.isfinite(block).reshape(len(block), -1).all(axis=1)
         if not finite.all():
             bad = index[~finite]
             raise ValueError(

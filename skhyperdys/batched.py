@@ -583,16 +583,17 @@ def feature_images(
     device : str or torch.device, default="cpu"
         Where to compute. On the CPU the work is done in numpy and scipy
         (see the module's description); elsewhere in torch.
-    out : ndarray of shape (n_clips, 3, height, width), optional
+    out : ndarray or torch.Tensor of shape (n_clips, 3, height, width), optional
         Where to write the images (float32, or float16: computed in float32,
         rounded once), e.g. a slice of a larger array or of a memory-mapped
-        file; a new float32 array if None.
+        file; a new float32 array if None. A torch tensor on a non-CPU
+        ``device`` is filled there, without a copy to the host.
     **stack_params
         Passed to :func:`feature_stacks`.
 
     Returns
     -------
-    images : ndarray of shape (n_clips, 3, height, width)
+    images : ndarray or torch.Tensor of shape (n_clips, 3, height, width)
         The images, in the order of ``clips``: ``out`` if given.
 
     Raises
@@ -642,4 +643,30 @@ def _feature_images_torch(clips, sr, *, image_size, scaling, device, out, **para
             for s in stacks
         ]
     )
+    if isinstance(out, torch.Tensor):  # images stay on the device
+        out.copy_(_scale_torch(resized.float(), scaling))
+        return out
     return _scale_into(out, resized.cpu().numpy(), scaling)
+
+
+def _scale_torch(images, scaling):
+    """:func:`_scale_into`'s arithmetic in torch, where ``images`` are."""
+    if scaling is None:
+        return images
+    axes = (-2, -1)
+    offset = 0.0
+    if scaling == "standard":
+        shift = images.mean(dim=axes, keepdim=True)
+        spread = (images - shift).square().mean(dim=axes, keepdim=True).sqrt()
+    elif scaling in ("minmax", "imagenet"):
+        shift = images.amin(dim=axes, keepdim=True)
+        spread = images.amax(dim=axes, keepdim=True) - shift
+    else:
+        raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}.")
+    # A constant channel becomes zeros, as in scale_image.
+    factor = torch.where(spread > 0, 1.0 / spread, torch.zeros_like(spread))
+    if scaling == "imagenet":
+        std = torch.tensor(IMAGENET_STD, device=images.device)[:, None, None]
+        mean = torch.tensor(IMAGENET_MEAN, device=images.device)[:, None, None]
+        factor, offset = factor / std, -mean / std
+    return (images - shift) * factor + offset

@@ -120,6 +120,12 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         ``"torch"``.
     device : str, default="cpu"
         Where the torch backend computes (``"cuda"`` for a GPU).
+    output : {"numpy", "torch"}, default="numpy"
+        What :meth:`transform` returns: a numpy array, or a torch tensor.
+        With ``"torch"`` and a GPU ``device`` the images are made in the
+        GPU's memory and stay there: :class:`HypernetClassifier` takes the
+        tensor as it is, with no copy to the host and back. Not with
+        ``memmap_dir``.
     min_duration : float or None, default=0.25
         Recordings shorter than this many seconds are flagged: their images
         are stretched to ``image_size`` from a few frames, unlike anything
@@ -194,6 +200,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         device="cpu",
         min_duration=MIN_DURATION,
         memmap_dir=None,
+        output="numpy",
         n_jobs=None,
         verbose=0,
     ):
@@ -214,6 +221,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         self.device = device
         self.min_duration = min_duration
         self.memmap_dir = memmap_dir
+        self.output = output
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -235,6 +243,7 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         "device": [str, torch.device],
         "min_duration": [Interval(Real, 0, None, closed="left"), None],
         "memmap_dir": [str, os.PathLike, None],
+        "output": [StrOptions({"numpy", "torch"})],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
     }
@@ -340,9 +349,10 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        images : ndarray of shape (n_recordings, 3, height, width)
+        images : ndarray or torch.Tensor of shape (n_recordings, 3, height, width)
             In the order of ``X``; float32, or float16 with
-            ``dtype="float16"``.
+            ``dtype="float16"``; a tensor on ``device`` with
+            ``output="torch"``.
 
         Warns
         -----
@@ -378,14 +388,23 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
             ...
         FileNotFoundError: X[0]: no such audio file: 'missing.wav'
         """
-        images, reasons = self._images_and_flags(X)
+        images, reasons = self._images_and_flags(X, output=self.output)
         # 4: past scikit-learn's set_output wrapper, to the caller
         warn_unusual(reasons, type(self).__name__, stacklevel=4)
         return images
 
-    def _images_and_flags(self, X):
-        """The images, and per recording the reasons it is flagged (or [])."""
+    def _images_and_flags(self, X, output="numpy"):
+        """The images, and per recording the reasons it is flagged (or []).
+
+        ``output="torch"``: a tensor, filled on ``device`` by the torch
+        backend (no copy to the host), else the numpy array as a tensor.
+        """
         self._check_params()
+        if output == "torch" and self.memmap_dir is not None:
+            raise ValueError(
+                "output='torch' and memmap_dir cannot be combined: a memory-mapped "
+                "corpus stays on disk as numpy; leave output='numpy'."
+            )
         if getattr(self, "sr_", self.sr) != self.sr:
             warnings.warn(
                 f"SpectrogramImages was fitted at sr={self.sr_} Hz and now "
@@ -398,7 +417,15 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
         params = self._image_params()
         backend = "torch" if self.backend == "auto" else self.backend
         shape = (len(items), 3, *params["image_size"])
-        if self.memmap_dir is None:
+        on_device = (
+            output == "torch"
+            and backend == "torch"
+            and torch.device(self.device).type != "cpu"
+        )
+        if on_device:
+            dtype = getattr(torch, _dtype_name(self.dtype))
+            out = torch.empty(shape, dtype=dtype, device=self.device)
+        elif self.memmap_dir is None:
             out = np.empty(shape, dtype=_dtype_name(self.dtype))
         else:
             out, path = _new_memmap(self.memmap_dir, shape, _dtype_name(self.dtype))
@@ -444,6 +471,8 @@ class SpectrogramImages(TransformerMixin, BaseEstimator):
                 )(delayed(images)(start) for start in starts)
             for n in done:
                 bar.update(n)
+        if output == "torch" and not on_device:
+            return torch.from_numpy(out), reasons
         if self.memmap_dir is None:
             return out, reasons
         out.flush()  # the writable mapping closes when `out` goes

@@ -168,3 +168,17 @@ def test_images_are_written_into_a_strided_out(clips):
     out = np.zeros((3, len(clips), 32, 32), dtype=np.float32).transpose(1, 0, 2, 3)
     feature_images(clips, SR, image_size=(32, 32), out=out)
     np.testing.assert_array_equal(out, full)
+
+
+@pytest.mark.parametrize("scaling", ["imagenet", "minmax", "standard", None])
+def test_a_tensor_out_is_filled_where_it_is_with_the_same_numbers(clips, scaling):
+    """The device-resident path (issue 21), run here on the CPU."""
+    clips = clips[:6]
+    kwargs = dict(image_size=(48, 40), scaling=scaling, device="cpu")
+    reference = _feature_images_torch(
+        clips, SR, out=np.empty((6, 3, 48, 40), np.float32), **kwargs
+    )
+    out = torch.empty((6, 3, 48, 40), dtype=torch.float16)
+    images = _feature_images_torch(clips, SR, out=out, **kwargs)
+    assert images is out  # filled in place, never a numpy array
+    np.testing.assert_allclose(images.float().numpy(), reference, rtol=1e-3, atol=2e-3)

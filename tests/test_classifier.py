@@ -545,3 +545,20 @@ def test_the_model_is_built_on_its_device(monkeypatch):
         weights=None, classes=[0, 1], random_state=0, device="meta"
     ).initialize()
     assert meta.module_.head.eval_contexts.shape == cpu.module_.head.eval_contexts.shape
+
+
+def test_a_tensor_is_taken_as_it_is_and_gives_the_same_answers(X):
+    y = [0, 1] * 12
+    tensor = torch.from_numpy(X)
+    from_tensor = small_classifier(max_epochs=2, random_state=5).fit(tensor, y)
+    from_array = small_classifier(max_epochs=2, random_state=5).fit(X, y)
+    np.testing.assert_array_equal(
+        from_tensor.predict_proba(tensor), from_array.predict_proba(X)
+    )
+    np.testing.assert_array_equal(from_tensor.novelty(tensor), from_array.novelty(X))
+    bad = tensor.clone()
+    bad[3, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"samples \[3\]"):
+        small_classifier().fit(bad, y)
+    with pytest.raises(ValueError, match=r"shape \(24, 64, 64\)"):
+        small_classifier().fit(tensor[:, 0], y)

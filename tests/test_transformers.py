@@ -320,3 +320,13 @@ def test_folders_and_empty_files_are_named_for_what_they_are(tmp_path):
         small_transformer().fit_transform([np.ones(100), tmp_path])
     with pytest.raises(ValueError, match=r"X\[0\]: '.*empty\.wav' is empty \(0 by"):
         small_transformer().transform([empty])
+
+
+def test_torch_output_is_the_same_images_as_a_tensor(recordings, tmp_path):
+    X = recordings.data[:4]
+    as_array = small_transformer().transform(X)
+    as_tensor = small_transformer(output="torch").transform(X)
+    assert isinstance(as_tensor, torch.Tensor) and as_tensor.device.type == "cpu"
+    np.testing.assert_array_equal(as_tensor.numpy(), as_array)
+    with pytest.raises(ValueError, match="output='torch' and memmap_dir"):
+        small_transformer(output="torch", memmap_dir=tmp_path).transform(X)
