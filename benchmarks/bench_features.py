@@ -23,7 +23,12 @@ library's images and the reference's, and the fraction of the machine's
 limit: a FLOP count per clip (real FFT ~2.5 n_fft log2(n_fft) and Mel product
 2 n_bins n_mels per frame; the rest is negligible) divided by the measured
 single-core float32 sgemm speed (a 1024x1024 numpy product at one thread, in
-this run) gives "clips/s at the FLOP limit" for one core. A second table
+this run) gives "clips/s at the FLOP limit" for one core. On every device
+it also prints the share of the memory-bandwidth limit: the bytes a clip must
+move at least (its samples read, its 3x224x224 float32 image written) at the
+speed of a plain tensor copy on ``--device``, measured in the run; on a GPU
+also ``SpectrogramImages(output="torch")``, whose images stay in the GPU's
+memory (no copy back to the host). A second table
 gives the speed-up with ``n_jobs`` = 1 .. number of cores (threads) over
 ``n_jobs=1``, same clips per repeat.
 
@@ -84,6 +89,19 @@ def _operator_cache():
     """The library's per-length operator cache, if it still has one."""
     cached = getattr(_batched, "_time_operator", None)
     return cached if hasattr(cached, "cache_info") else None
+
+
+def copy_bandwidth(device, megabytes=256, repeats=5):
+    """Bytes per second a plain tensor copy moves on ``device`` (read + write)."""
+    source = torch.empty(megabytes * 2**20 // 4, device=device)
+    target = torch.empty_like(source)
+    target.copy_(source)
+    synchronize(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        target.copy_(source)
+    synchronize(device)
+    return 2 * source.numel() * 4 * repeats / (time.perf_counter() - start)
 
 
 def measure_rate(sr, args, device, gflops):
@@ -165,7 +183,32 @@ def measure_rate(sr, args, device, gflops):
             f"  library's per-length operator cache in the timed runs: "
             f"{100 * hits / (hits + misses):.0f} % hits ({hits} of {hits + misses})"
         )
+    bandwidth = copy_bandwidth(device)
+    moved = 4 * np.mean(samples) + 4 * 3 * 224 * 224  # read a clip, write an image
+    ceiling = bandwidth / moved
+    print(
+        f"  memory-bandwidth limit: {moved / 1e6:.2f} MB per clip at "
+        f"{bandwidth / 1e9:.0f} GB/s ({device} copy, measured) -> {ceiling:.0f} "
+        f"clips/s; library {rate:.1f} clips/s = {100 * rate / ceiling:.2f} % of it"
+    )
     if device.type != "cpu":
+        resident = SpectrogramImages(
+            sr=sr, n_jobs=1, device=str(device), output="torch"
+        )
+        resident.transform(warm)
+        runs = []
+        for repeat in range(args.repeats):
+            X = clips(args.n, sr, seed=args.seed + 1000 * repeat + sr)
+            start = time.perf_counter()
+            resident.transform(X)
+            synchronize(device)
+            runs.append(time.perf_counter() - start)
+        kept = args.n / statistics.median(runs)
+        print(
+            f"  SpectrogramImages(output='torch'): images left on {device}: "
+            f"{kept:.1f} clips/s ({kept / rate:.2f}x the numpy output; "
+            f"{100 * kept / ceiling:.2f} % of the bandwidth limit)"
+        )
         return medians  # the FLOP limit below is one CPU core's
     print(
         f"  FLOP limit: {(fft + mel) / 1e6:.1f} MFLOP per clip (FFT {fft / 1e6:.1f}, "

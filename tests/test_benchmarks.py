@@ -65,6 +65,7 @@ def test_features_quick(load, capsys):
     assert "CPU:" in out and "threads: torch" in out
     assert "<- reference" in out and "max |library - reference|" in out
     assert "clips/s per core" in out
+    assert "memory-bandwidth limit" in out and "% of it" in out
 
 
 @pytest.mark.skipif(not SMOKE, reason="set SKHYPERDYS_BENCH_SMOKE=1 (a minute)")
