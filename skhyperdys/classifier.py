@@ -51,6 +51,18 @@ def _encoded_accuracy(net, X, y):
     return accuracy_score(np.asarray(y), net.predict_proba(X).argmax(axis=1))
 
 
+def _on_host(dataset):
+    """Whether a dataset's inputs are in host memory (not already on a GPU)."""
+    while isinstance(dataset, torch.utils.data.Subset):
+        dataset = dataset.dataset
+    if not isinstance(dataset, BatchDataset):
+        return False
+    return not any(
+        isinstance(v, torch.Tensor) and v.device.type != "cpu"
+        for v in dataset.X.values()
+    )
+
+
 @contextlib.contextmanager
 def _seeded(seed, devices):
     """Seed torch's global generators in the body; restore them afterwards."""
@@ -721,6 +733,8 @@ class HypernetClassifier(NeuralNetClassifier):
         if kwargs["batch_size"] == -1:
             kwargs["batch_size"] = len(dataset)
         kwargs.setdefault("collate_fn", collate_batches)
+        if _on_host(dataset) and torch.device(self.device or "cpu").type == "cuda":
+            kwargs.setdefault("pin_memory", True)  # faster copies to the GPU
         return getattr(self, kind)(dataset, **kwargs)
 
     def infer(self, x, **fit_params):

@@ -562,3 +562,13 @@ def test_a_tensor_is_taken_as_it_is_and_gives_the_same_answers(X):
         small_classifier().fit(bad, y)
     with pytest.raises(ValueError, match=r"shape \(24, 64, 64\)"):
         small_classifier().fit(tensor[:, 0], y)
+
+
+def test_batches_for_a_gpu_come_from_pinned_memory(X):
+    from skhyperdys._data import BatchDataset
+
+    on_host = BatchDataset({"images": X}, np.zeros(len(X), dtype=np.int64))
+    gpu = small_classifier(device="cuda")
+    assert gpu.get_iterator(on_host, training=True).pin_memory
+    assert gpu.get_iterator(torch.utils.data.Subset(on_host, [0, 1])).pin_memory
+    assert not small_classifier().get_iterator(on_host).pin_memory  # the CPU's own
