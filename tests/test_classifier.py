@@ -548,8 +548,11 @@ def test_the_model_is_built_on_its_device(monkeypatch):
 
 
 def test_a_tensor_is_taken_as_it_is_and_gives_the_same_answers(X):
+    from skhyperdys._validation import check_images
+
     y = [0, 1] * 12
     tensor = torch.from_numpy(X)
+    assert check_images(tensor) is tensor  # no copy to numpy and back
     from_tensor = small_classifier(max_epochs=2, random_state=5).fit(tensor, y)
     from_array = small_classifier(max_epochs=2, random_state=5).fit(X, y)
     np.testing.assert_array_equal(
