@@ -237,16 +237,7 @@ def check_images(X, *, check_finite=True):
             f"X must be a numeric array of shape (n_samples, 3, H, W); got dtype "
             f"{X.dtype}."
         )
-    if X.ndim not in (4, 5) or X.shape[-3] != 3 or X.ndim == 5 and X.shape[1] < 1:
-        raise ValueError(
-            "X must be feature images of shape (n_samples, 3, H, W), as "
-            "SpectrogramImages produces (or (n_samples, n_tasks, 3, H, W) from "
-            f"MultiTaskImages); got shape {X.shape}."
-        )
-    if X.shape[0] == 0:
-        raise ValueError("X holds no samples; at least one is required.")
-    if min(X.shape[-2:]) < 1:
-        raise ValueError(f"X holds empty images of shape {X.shape}.")
+    _check_image_shape(X.shape)
     X = np.asarray(X, dtype=np.float16 if X.dtype == np.float16 else np.float32)
     if check_finite:
         check_finite_images(X)
@@ -265,21 +256,27 @@ def _check_image_tensor(X, check_finite):
             f"X must be a numeric tensor of shape (n_samples, 3, H, W); got dtype "
             f"{X.dtype}."
         )
-    if X.ndim not in (4, 5) or X.shape[-3] != 3 or X.ndim == 5 and X.shape[1] < 1:
-        raise ValueError(
-            "X must be feature images of shape (n_samples, 3, H, W), as "
-            "SpectrogramImages produces (or (n_samples, n_tasks, 3, H, W) from "
-            f"MultiTaskImages); got shape {tuple(X.shape)}."
-        )
-    if X.shape[0] == 0:
-        raise ValueError("X holds no samples; at least one is required.")
-    if min(X.shape[-2:]) < 1:
-        raise ValueError(f"X holds empty images of shape {tuple(X.shape)}.")
+    _check_image_shape(tuple(X.shape))
     if X.dtype not in (torch.float16, torch.float32):
         X = X.float()
     if check_finite:
         check_finite_images(X)
     return X
+
+
+def _check_image_shape(shape):
+    """ValueError unless ``shape`` is (n, 3, H, W) or (n, T, 3, H, W), n, H, W >= 1."""
+    ndim = len(shape)
+    if ndim not in (4, 5) or shape[-3] != 3 or ndim == 5 and shape[1] < 1:
+        raise ValueError(
+            "X must be feature images of shape (n_samples, 3, H, W), as "
+            "SpectrogramImages produces (or (n_samples, n_tasks, 3, H, W) from "
+            f"MultiTaskImages); got shape {shape}."
+        )
+    if shape[0] == 0:
+        raise ValueError("X holds no samples; at least one is required.")
+    if min(shape[-2:]) < 1:
+        raise ValueError(f"X holds empty images of shape {shape}.")
 
 
 _INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)

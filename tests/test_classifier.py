@@ -552,7 +552,9 @@ def test_a_tensor_is_taken_as_it_is_and_gives_the_same_answers(X):
 
     y = [0, 1] * 12
     tensor = torch.from_numpy(X)
-    assert check_images(tensor) is tensor  # no copy to numpy and back
+    checked = check_images(tensor)  # no copy to numpy and back: the same memory
+    assert isinstance(checked, torch.Tensor)
+    assert checked.data_ptr() == tensor.data_ptr()
     from_tensor = small_classifier(max_epochs=2, random_state=5).fit(tensor, y)
     from_array = small_classifier(max_epochs=2, random_state=5).fit(X, y)
     np.testing.assert_array_equal(
