@@ -368,9 +368,11 @@ def resident_fit(X, y, epochs, device, batch, precision):
 
     What a skilled user writes when the images fit in device memory: one
     copy to the device, a shuffled index per epoch, batches sliced from the
-    device tensor; fused Adam; autocast for bfloat16.
+    device tensor; fused Adam; autocast for bfloat16. The module is built on
+    the device, as ``fit`` builds it.
     """
-    module = build_module().to(device).train()
+    with torch.device(device):
+        module = build_module().train()
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-4, fused=True)
     images, labels = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
     generator = torch.Generator(device="cpu").manual_seed(0)

@@ -233,17 +233,19 @@ def speech_parts(y, sr, mask, *, pad=0.05):
     """
     if not mask.any():
         return None
-    hop = frame_hop(sr)
-    keep_frames = ~far_from_speech(mask, pad)
-    keep = np.repeat(keep_frames, hop)
-    # Frame i covers [i * hop - hop / 2, i * hop + hop / 2): shift by half a hop.
-    keep = np.concatenate([keep[hop // 2 :], np.zeros(len(y), bool)])[: len(y)]
+    keep = _samples(~far_from_speech(mask, pad), sr, len(y))
     return np.asarray(y, dtype=np.float32)[keep]
 
 
 def nonspeech_parts(y, sr, mask, *, margin=0.15):
     """Every sample more than ``margin`` seconds from speech, concatenated (or None)."""
-    hop = frame_hop(sr)
-    far = np.repeat(far_from_speech(mask, margin), hop)
-    far = np.concatenate([far[hop // 2 :], np.zeros(len(y), bool)])[: len(y)]
+    far = _samples(far_from_speech(mask, margin), sr, len(y))
     return np.asarray(y, dtype=np.float32)[far] if far.any() else None
+
+
+def _samples(frames, sr, n_samples):
+    """A per-frame boolean mask as a per-sample one of ``n_samples``."""
+    hop = frame_hop(sr)
+    samples = np.repeat(frames, hop)
+    # Frame i covers [i * hop - hop / 2, i * hop + hop / 2): shift by half a hop.
+    return np.concatenate([samples[hop // 2 :], np.zeros(n_samples, bool)])[:n_samples]
