@@ -271,7 +271,8 @@ def _check_image_shape(shape):
         raise ValueError(
             "X must be feature images of shape (n_samples, 3, H, W), as "
             "SpectrogramImages produces (or (n_samples, n_tasks, 3, H, W) from "
-            f"MultiTaskImages); got shape {shape}."
+            "MultiTaskImages), feature vectors (n_samples, n_features) or a "
+            f"stack of layers (n_samples, n_layers, n_features); got shape {shape}."
         )
     if shape[0] == 0:
         raise ValueError("X holds no samples; at least one is required.")
@@ -342,16 +343,35 @@ def check_context(context, n_samples):
     return context
 
 
-def check_features(X):
-    """Validate precomputed backbone features: (n, d) or (n, n_tasks, d)."""
-    X = np.asarray(X)
+def check_features(X, *, layers=False):
+    """Validate feature vectors: (n, d) or (n, n_tasks, d); ``layers``: (n, L, d).
+
+    Feature vectors are precomputed backbone features, a speech encoder's
+    embeddings or any measures; a stack of layers is one vector per encoder
+    layer (``SpeechEncoder(layer="all")``).
+    """
+    if scipy.sparse.issparse(X):
+        raise TypeError("sparse input is not supported: X must be a dense array.")
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    try:
+        X = np.asarray(X)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"features must be a numeric array; {err}") from None
     if X.dtype.kind not in "iuf":
         raise TypeError(f"features must be numeric; got dtype {X.dtype}.")
+    if layers and X.ndim != 3:
+        raise ValueError(
+            "a stack of layers must have shape (n_samples, n_layers, n_features); "
+            f"got {X.shape}."
+        )
     if X.ndim not in (2, 3):
         raise ValueError(
             "features must have shape (n_samples, n_features) or (n_samples, "
             f"n_tasks, n_features); got {X.shape}."
         )
+    if X.shape[-1] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X holds empty feature vectors of shape {X.shape}.")
     if X.shape[0] == 0:
         raise ValueError("X holds no samples; at least one is required.")
     X = np.asarray(X, dtype=np.float32)

@@ -97,10 +97,16 @@ class HypernetClassifier(NeuralNetClassifier):
     Input is the output of :class:`skhyperdys.SpectrogramImages`: float images
     of shape ``(n_samples, 3, H, W)``, at least as large as the backbone
     takes (AlexNet: 63 x 63; checked with one dry forward pass when the model
-    is built). What ``fit`` saw (images
-    or backbone features, their size, the number of tasks and of context
-    features) is recorded in ``input_spec_`` and every later call is checked
-    against it.
+    is built). The same head takes feature vectors ``(n_samples, d)``
+    instead of images: a pretrained speech encoder's embeddings
+    (:class:`skhyperdys.encoders.SpeechEncoder`), log-Mel statistics,
+    eGeMAPS or clinical measures; the embedding layer then maps ``d`` to
+    ``embed_dim`` and no backbone is built. A stack of an encoder's layers
+    ``(n_samples, n_layers, d)`` is combined by a learnt softmax weighting
+    of the layers (:class:`~skhyperdys.modules.LayerWeights`, as in SUPERB)
+    first. What ``fit`` saw (images, feature vectors or layers, their size,
+    the number of tasks and of context features) is recorded in
+    ``input_spec_`` and every later call is checked against it.
 
     To restore saved weights without training, give the classes:
     ``clf = HypernetClassifier(classes=[0, 1], ...); clf.initialize();
@@ -247,9 +253,9 @@ class HypernetClassifier(NeuralNetClassifier):
         silence, tones, clips of 0.25 s and recordings at the wrong rate
         all exceeded it (see the user guide, "Trusting a prediction").
     input_spec_ : InputSpec
-        What the model was fitted on: ``kind`` (``"images"`` or
-        ``"features"``), ``n_tasks``, ``n_features``, ``image_size`` and
-        ``context_width``.
+        What the model was fitted on: ``kind`` (``"images"``,
+        ``"features"`` or ``"layers"``), ``n_tasks``, ``n_features``,
+        ``image_size``, ``context_width`` and ``n_layers``.
     module_ : HypernetModule
         The trained torch module: ``module_.embedder`` (``.backbone``,
         ``.embedding``), ``module_.fusion``, ``module_.head``.
@@ -479,14 +485,18 @@ class HypernetClassifier(NeuralNetClassifier):
         return self
 
     def _build_embedder(self, spec):
-        if spec.kind == "features":  # precomputed backbone features
+        if spec.kind != "images":  # feature vectors, or a stack of layers
             backbone, n_features, last_layer = None, spec.n_features, {}
         else:
             backbone, n_features, last_layer = make_backbone(
                 self.backbone, self.weights, image_size=spec.image_size
             )
         embedder = Embedder(
-            backbone, n_features, self.embed_dim, bool(self.freeze_backbone)
+            backbone,
+            n_features,
+            self.embed_dim,
+            bool(self.freeze_backbone),
+            n_layers=spec.n_layers if spec.kind == "layers" else None,
         )
         layer = embedder.embedding
         if last_layer and last_layer["weight"].shape == layer.weight.shape:
@@ -1308,7 +1318,9 @@ class HypernetClassifier(NeuralNetClassifier):
                     if self.channels_last and "images" in inputs:
                         inputs["images"] = _channels_last(inputs["images"])
                     embedding = module.embed(
-                        inputs.get("images"), inputs.get("features")
+                        inputs.get("images"),
+                        inputs.get("features"),
+                        inputs.get("layers"),
                     )
                     head, context = module.head, inputs.get("context")
                     if hasattr(head, "member_log_proba"):
@@ -1323,8 +1335,9 @@ class HypernetClassifier(NeuralNetClassifier):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # Input is a 4-D image array (n, 3, H, W), not a 2-D table.
-        tags.input_tags.two_d_array = False
+        # Input is a 4-D image array (n, 3, H, W), or a 2-D table of feature
+        # vectors (a speech encoder's embeddings, measures).
+        tags.input_tags.two_d_array = True
         tags.non_deterministic = False
         return tags
 

@@ -7,7 +7,9 @@ rebuilds it. The file holds
 
 * the weights (the classifier's ``module_``, a :class:`BackboneFeatures`
   step's ``backbone_``) and the fitted arrays (``novelty_reference_``,
-  ``context_mean_``, ...) as tensors;
+  ``context_mean_``, ...) as tensors; a pretrained speech encoder
+  (:class:`~skhyperdys.encoders.SpeechEncoder`) only by name, revision and a
+  fingerprint of its weights, which :func:`load` checks;
 * in the safetensors header, as JSON: each step's ``get_params(deep=False)``,
   the other fitted attributes (``input_spec_``, ``seed_``, the classes), the
   sample rate, the format version and the versions of the libraries that
@@ -164,6 +166,8 @@ class ModelVersionWarning(UserWarning):
 def _estimator_classes():
     """The estimators a file may hold, by the name the settings use."""
     import skhyperdys
+    from skhyperdys.audit import LogMelStatistics
+    from skhyperdys.encoders import SpeechEncoder
 
     names = (
         "SpectrogramImages",
@@ -173,7 +177,10 @@ def _estimator_classes():
         "BackboneFeatures",
         "HypernetClassifier",
     )
-    return {f"skhyperdys.{name}": getattr(skhyperdys, name) for name in names}
+    classes = {f"skhyperdys.{name}": getattr(skhyperdys, name) for name in names}
+    classes["skhyperdys.encoders.SpeechEncoder"] = SpeechEncoder
+    classes["skhyperdys.audit.LogMelStatistics"] = LogMelStatistics
+    return classes
 
 
 def _constructible(cls):
@@ -502,11 +509,14 @@ def _check_fitted(estimator, where):
     from sklearn.exceptions import NotFittedError
 
     from .classifier import HypernetClassifier
+    from .encoders import SpeechEncoder
     from .transformers import BackboneFeatures
 
     if isinstance(estimator, HypernetClassifier) and not estimator.initialized_:
         raise NotFittedError(f"{where} is not fitted; call fit before dump.")
     if isinstance(estimator, BackboneFeatures) and not hasattr(estimator, "backbone_"):
+        raise NotFittedError(f"{where} is not fitted; call fit before dump.")
+    if isinstance(estimator, SpeechEncoder) and not hasattr(estimator, "fingerprint_"):
         raise NotFittedError(f"{where} is not fitted; call fit before dump.")
 
 
@@ -524,8 +534,40 @@ def _encode_step(estimator, index, where, tensors):
     _check_fitted(estimator, where)
     return {
         "class": name,
-        "params": _encode_params(estimator, where),
+        "params": _encode_step_params(estimator, where),
         "fitted": _encode_fitted(estimator, index, where, tensors),
+    }
+
+
+def _encode_step_params(estimator, where):
+    """A step's settings; a speech encoder's model by its name, never its weights."""
+    from .encoders import SpeechEncoder
+
+    if not isinstance(estimator, SpeechEncoder):
+        return _encode_params(estimator, where)
+    params = estimator.get_params(deep=False)
+    if not isinstance(params["model"], (str, os.PathLike)):
+        name = getattr(estimator, "model_name_", "")
+        if not name:
+            raise TypeError(
+                f"cannot store {where}'s model, a {type(params['model']).__name__} "
+                "with no name_or_path: a model file records an encoder by name "
+                "and revision, never its weights. Save it with "
+                "model.save_pretrained(folder) (and its feature extractor), and "
+                "fit SpeechEncoder(model=folder)."
+            )
+        params["model"] = name
+    if params["feature_extractor"] is not None and not isinstance(
+        params["feature_extractor"], (str, os.PathLike)
+    ):
+        raise TypeError(
+            f"cannot store {where}'s feature_extractor object: save it with "
+            "feature_extractor.save_pretrained(folder) beside the model, and pass "
+            "the folder."
+        )
+    return {
+        name: _encode(value, f"{where} parameter {name!r}")
+        for name, value in params.items()
     }
 
 
@@ -572,6 +614,13 @@ def _restore_step(entry, handle, where, device):
         ) from None
     if states:
         raise ValueError(f"{where}: unexpected stored modules {sorted(states)}.")
+    if hasattr(estimator, "fingerprint_"):  # a SpeechEncoder: load it by name now
+        try:
+            estimator._encoder()
+        except (OSError, ImportError) as err:
+            raise type(err)(f"{where}: {err}") from None
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
     return estimator
 
 
@@ -751,6 +800,12 @@ def _known_facts(estimator, classes, sample_rate):
             "class": type(step).__name__,
             **{k: list(v) if isinstance(v, tuple) else v for k, v in simple.items()},
         }
+        if hasattr(step, "fingerprint_"):  # a speech encoder: which weights
+            settings[name or type(step).__name__].update(
+                model=step.model_name_,
+                model_revision=step.model_revision_,
+                weights_fingerprint=step.fingerprint_,
+            )
     return {
         "classes": None if classes is None else np.asarray(classes).tolist(),
         "sample_rate": sample_rate,
@@ -786,7 +841,13 @@ def dump(estimator, path, *, overwrite=False, card=None):
         :class:`~skhyperdys.ImagesAndContext`,
         :class:`~skhyperdys.EgemapsFunctionals`,
         :class:`~skhyperdys.BackboneFeatures`,
-        :class:`~skhyperdys.HypernetClassifier`) or ``"passthrough"``.
+        :class:`~skhyperdys.encoders.SpeechEncoder`,
+        :class:`~skhyperdys.audit.LogMelStatistics`,
+        :class:`~skhyperdys.HypernetClassifier`) or ``"passthrough"``. A
+        :class:`~skhyperdys.encoders.SpeechEncoder` is stored by its model's
+        name (id or folder), revision and weights fingerprint, never its
+        weights: :func:`load` finds it on the machine again (the local
+        Hugging Face cache or the folder) and refuses other weights.
     path : str or os.PathLike
         The file to write, e.g. ``"model.safetensors"``.
     overwrite : bool, default=False

@@ -26,6 +26,7 @@ __all__ = [
     "HyperLinear",
     "HypernetHead",
     "HypernetModule",
+    "LayerWeights",
     "features_in_batches",
 ]
 
@@ -576,6 +577,87 @@ class DenseHead(nn.Module):
         return self.linear(embedding)
 
 
+class LayerWeights(nn.Module):
+    """A learnt softmax-weighted sum of a stack of layers (SUPERB's weighting).
+
+    The input of a pretrained speech encoder's every layer,
+    ``(n, n_layers, d)`` (:class:`skhyperdys.encoders.SpeechEncoder` with
+    ``layer="all"`` or a list), becomes one ``(n, d)`` vector
+    ``sum_l softmax(w)_l * x[:, l]``. The weights ``w`` start equal (zeros),
+    so training starts from the mean of the layers, as in SUPERB (Yang et
+    al., 2021); after training, ``softmax(w)`` says which layers the model
+    uses (:meth:`layer_weights`).
+
+    Parameters
+    ----------
+    n_layers : int
+        Number of layers in the stack.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skhyperdys.modules import LayerWeights
+    >>> weigh = LayerWeights(3)
+    >>> x = torch.stack([torch.zeros(2, 4), torch.ones(2, 4), 2 * torch.ones(2, 4)], 1)
+    >>> weigh(x)  # equal weights at the start: the mean of the layers
+    tensor([[1., 1., 1., 1.],
+            [1., 1., 1., 1.]], grad_fn=<SumBackward1>)
+    """
+
+    def __init__(self, n_layers):
+        super().__init__()
+        self.logits = nn.Parameter(torch.zeros(n_layers))
+
+    def layer_weights(self):
+        """The weight of each layer, ``softmax(w)``: non-negative, summing to 1.
+
+        Returns
+        -------
+        weights : torch.Tensor of shape (n_layers,)
+            The share of each layer in the weighted sum.
+
+        Examples
+        --------
+        >>> from skhyperdys.modules import LayerWeights
+        >>> LayerWeights(4).layer_weights().tolist()
+        [0.25, 0.25, 0.25, 0.25]
+        """
+        return torch.softmax(self.logits.detach().float(), dim=0)
+
+    def forward(self, layers):
+        """The weighted sum of ``layers`` of shape (n, n_layers, d) over its layers.
+
+        Parameters
+        ----------
+        layers : torch.Tensor of shape (n, n_layers, d)
+            One vector per layer and sample.
+
+        Returns
+        -------
+        features : torch.Tensor of shape (n, d)
+            Their softmax-weighted sum.
+
+        Raises
+        ------
+        ValueError
+            If the stack does not hold ``n_layers`` layers.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import LayerWeights
+        >>> tuple(LayerWeights(5)(torch.randn(2, 5, 8)).shape)
+        (2, 8)
+        """
+        if layers.ndim != 3 or layers.shape[1] != len(self.logits):
+            raise ValueError(
+                f"expected a stack of shape (n, {len(self.logits)}, d); got "
+                f"{tuple(layers.shape)}."
+            )
+        weights = torch.softmax(self.logits, dim=0).to(layers.dtype)
+        return (layers * weights[:, None]).sum(dim=1)
+
+
 class Embedder(nn.Module):
     """A backbone trunk followed by the new embedding layer.
 
@@ -583,21 +665,33 @@ class Embedder(nn.Module):
     (see :func:`skhyperdys.backbones.make_backbone`); ``embedding`` is a new
     ``Linear(n_features, embed_dim)`` in the place of the backbone's own last
     layer. Several images per sample (one per task) are embedded one by one
-    by the shared trunk.
+    by the shared trunk. Without a backbone the input is a feature vector per
+    sample (precomputed backbone features, a speech encoder's embeddings, any
+    measures), or, with ``n_layers``, a stack of one vector per encoder layer,
+    combined by :class:`LayerWeights` before the embedding layer.
 
     Parameters
     ----------
     backbone : torch.nn.Module or None
         The trunk; ``None`` when the input is its precomputed features (from
-        :class:`skhyperdys.BackboneFeatures`).
+        :class:`skhyperdys.BackboneFeatures`) or other feature vectors.
     n_features : int
-        Width of the trunk's output.
+        Width of the trunk's output (or of the feature vectors).
     embed_dim : int, default=768
         Size of the embedding.
     freeze_backbone : bool, default=False
         Keep the trunk's parameters fixed and the trunk in evaluation mode
         (no dropout), even while the module trains; its output then does not
         change during training, so it can be computed once per fit.
+    n_layers : int or None, default=None
+        The input is a stack ``(n, n_layers, n_features)`` of layers (of a
+        speech encoder), weighted by a learnt :class:`LayerWeights`; None for
+        images or single feature vectors.
+
+    Attributes
+    ----------
+    layer_weights : LayerWeights or None
+        The learnt weighting of a stack of layers (``n_layers`` given).
 
     Examples
     --------
@@ -610,10 +704,13 @@ class Embedder(nn.Module):
     (5, 2, 8)
     """
 
-    def __init__(self, backbone, n_features, embed_dim=768, freeze_backbone=False):
+    def __init__(
+        self, backbone, n_features, embed_dim=768, freeze_backbone=False, n_layers=None
+    ):
         super().__init__()
         self.backbone = backbone
         self.freeze_backbone = freeze_backbone
+        self.layer_weights = None if n_layers is None else LayerWeights(n_layers)
         self.embedding = nn.Linear(n_features, embed_dim)
         if backbone is not None and freeze_backbone:
             backbone.requires_grad_(False)
@@ -680,15 +777,17 @@ class Embedder(nn.Module):
         n, n_tasks = images.shape[:2]
         return self.backbone(images.flatten(0, 1)).view(n, n_tasks, -1)
 
-    def forward(self, images=None, features=None):
-        """Embeddings of images, or of their precomputed backbone features.
+    def forward(self, images=None, features=None, layers=None):
+        """Embeddings of images, of their precomputed features, or of a layer stack.
 
         Parameters
         ----------
         images : torch.Tensor of shape (n, [n_tasks,] 3, H, W) or None
-            Feature images; ignored if ``features`` is given.
+            Feature images; ignored if ``features`` or ``layers`` is given.
         features : torch.Tensor of shape (n, [n_tasks,] n_features) or None
-            Precomputed :meth:`backbone_features`.
+            Precomputed :meth:`backbone_features`, or other feature vectors.
+        layers : torch.Tensor of shape (n, n_layers, n_features) or None
+            A stack of layers, weighted by ``layer_weights`` into features.
 
         Returns
         -------
@@ -698,7 +797,8 @@ class Embedder(nn.Module):
         Raises
         ------
         ValueError
-            If ``features`` is None and the embedder has no backbone.
+            If ``features`` is None and the embedder has no backbone, or a
+            layer stack reaches an embedder built without ``n_layers``.
 
         Examples
         --------
@@ -707,7 +807,17 @@ class Embedder(nn.Module):
         >>> embedder = Embedder(None, n_features=16, embed_dim=8)
         >>> tuple(embedder(features=torch.randn(5, 16)).shape)
         (5, 8)
+        >>> stacked = Embedder(None, n_features=16, embed_dim=8, n_layers=3)
+        >>> tuple(stacked(layers=torch.randn(5, 3, 16)).shape)
+        (5, 8)
         """
+        if layers is not None:
+            if self.layer_weights is None:
+                raise ValueError(
+                    "this embedder takes single feature vectors, not a stack of "
+                    "layers; build it with n_layers."
+                )
+            features = self.layer_weights(layers.to(self.embedding.weight.dtype))
         if features is None:
             features = self.backbone_features(images)
         # float32 out whatever the embedder computes in (e.g. bfloat16).
@@ -759,15 +869,17 @@ class HypernetModule(nn.Module):
         self.fusion = fusion
         self.head = head
 
-    def embed(self, images=None, features=None):
+    def embed(self, images=None, features=None, layers=None):
         """The embedding each sample is classified from (after fusion).
 
         Parameters
         ----------
         images : torch.Tensor of shape (n, [n_tasks,] 3, H, W) or None
-            Feature images; ignored if ``features`` is given.
+            Feature images; ignored if ``features`` or ``layers`` is given.
         features : torch.Tensor of shape (n, [n_tasks,] n_features) or None
-            Precomputed backbone features.
+            Precomputed backbone features, or other feature vectors.
+        layers : torch.Tensor of shape (n, n_layers, n_features) or None
+            A stack of a speech encoder's layers (see :class:`LayerWeights`).
 
         Returns
         -------
@@ -790,7 +902,10 @@ class HypernetModule(nn.Module):
         >>> tuple(model.embed(features=torch.randn(5, 2, 16)).shape)
         (5, 16)
         """
-        embedding = self.embedder(images=images, features=features)
+        if layers is None:
+            embedding = self.embedder(images=images, features=features)
+        else:
+            embedding = self.embedder(layers=layers)
         if embedding.ndim == 3:
             if self.fusion is None:
                 raise ValueError(
@@ -800,15 +915,17 @@ class HypernetModule(nn.Module):
             embedding = self.fusion(embedding)
         return embedding
 
-    def forward(self, images=None, features=None, context=None):
+    def forward(self, images=None, features=None, layers=None, context=None):
         """Class logits of each sample.
 
         Parameters
         ----------
         images : torch.Tensor of shape (n, [n_tasks,] 3, H, W) or None
-            Feature images; ignored if ``features`` is given.
+            Feature images; ignored if ``features`` or ``layers`` is given.
         features : torch.Tensor of shape (n, [n_tasks,] n_features) or None
-            Precomputed backbone features.
+            Precomputed backbone features, or other feature vectors.
+        layers : torch.Tensor of shape (n, n_layers, n_features) or None
+            A stack of a speech encoder's layers (see :class:`LayerWeights`).
         context : torch.Tensor of shape (n, k) or None
             Per-sample context features, for a data-conditioned head.
 
@@ -826,4 +943,4 @@ class HypernetModule(nn.Module):
         >>> tuple(model(features=torch.randn(5, 16)).shape)
         (5, 2)
         """
-        return self.head(self.embed(images, features), context)
+        return self.head(self.embed(images, features, layers), context)
