@@ -41,11 +41,12 @@ COLUMNS = [
 
 _PREDICT_DESCRIPTION = """\
 Label audio files with a model saved by skhyperdys.io.dump (a Pipeline that
-starts from audio, e.g. SpectrogramImages -> HypernetClassifier), and write
-one CSV row per file. A FILE that is a folder stands for the audio files in
-it, in sorted order (--recursive: and in its subfolders). A recording unlike
-what the model was built for is labelled and flagged (the 'flag' column, also
-printed on standard error). A file that cannot be used (missing, unreadable,
+starts from audio, e.g. SpectrogramImages -> HypernetClassifier or
+SpeechEncoder -> HypernetClassifier), and write one CSV row per file. A FILE
+that is a folder stands for the audio files in it, in sorted order
+(--recursive: and in its subfolders). A recording unlike what the model was
+built for is labelled and flagged (the 'flag' column, also printed on standard
+error). A file that cannot be used (missing, unreadable,
 ...) gets a row with an error message, also printed on standard error; the
 other files are still labelled."""
 
@@ -467,6 +468,7 @@ def _load_model(path, device):
     from sklearn.pipeline import Pipeline
 
     from .classifier import HypernetClassifier
+    from .encoders import SpeechEncoder
     from .io import load
     from .transformers import ImagesAndContext, MultiTaskImages, SpectrogramImages
 
@@ -494,10 +496,16 @@ def _load_model(path, device):
             "recordings per subject, which this command does not pair up; "
             "predict with the Pipeline in Python."
         )
+    if isinstance(first, SpeechEncoder):
+        # The encoder reads each file itself, at the file's rate, and
+        # resamples it once to its model's (reading at its `sr` first would
+        # resample twice and cut the band above sr / 2).
+        return model, model[:-1], model.steps[-1][1], None, first.min_duration
     if not isinstance(first, (SpectrogramImages, ImagesAndContext)):
         raise _Failure(
             f"{path!r} is a Pipeline that starts from {type(first).__name__}, "
-            "not from audio (SpectrogramImages or ImagesAndContext)."
+            "not from audio (SpectrogramImages, ImagesAndContext or "
+            "SpeechEncoder)."
         )
     rates = {
         value

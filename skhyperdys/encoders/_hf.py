@@ -28,6 +28,7 @@ import contextlib
 import hashlib
 import math
 import threading
+import warnings
 
 import numpy as np
 import torch
@@ -271,7 +272,13 @@ class HFEncoder:
             else contextlib.nullcontext()
         )
         with self._lock, torch.inference_mode(), autocast, self._stopped(stop):
-            outputs, frames = self._forward(values, hidden)
+            with warnings.catch_warnings():
+                # WavLM's attention mixes a boolean padding mask with its float
+                # position bias, which torch calls deprecated at every call.
+                warnings.filterwarnings(
+                    "ignore", message="Support for mismatched key_padding_mask"
+                )
+                outputs, frames = self._forward(values, hidden)
             states = [
                 outputs.last_hidden_state if s == "last" else outputs.hidden_states[s]
                 for s in sources
@@ -331,9 +338,9 @@ class HFEncoder:
         waveform = torch.zeros(len(values), max(n_samples), device=device)
         mask = None
         if len(set(lengths)) > 1:
-            mask = torch.zeros(len(values), max(n_samples), dtype=torch.long)
+            mask = torch.zeros(len(values), max(n_samples), dtype=torch.bool)
             for j, n in enumerate(n_samples):
-                mask[j, :n] = 1
+                mask[j, :n] = True
             mask = mask.to(device)
         original = encoder.feature_extractor
         encoder.feature_extractor = _Precomputed(padded)

@@ -55,7 +55,7 @@ def _transformers():
     return transformers
 
 
-def _from_pretrained(source, revision):
+def _from_pretrained(source, revision, extractor=True):
     """``(model, feature_extractor, revision)`` from a folder or the cache."""
     transformers = _transformers()
     kwargs = dict(local_files_only=True)
@@ -65,13 +65,13 @@ def _from_pretrained(source, revision):
     bars = transformers.utils.logging.is_progress_bar_enabled()
     transformers.utils.logging.disable_progress_bar()  # "Loading weights" bars
     try:
-        return _read_pretrained(transformers, source, kwargs, is_folder)
+        return _read_pretrained(transformers, source, kwargs, is_folder, extractor)
     finally:
         if bars:
             transformers.utils.logging.enable_progress_bar()
 
 
-def _read_pretrained(transformers, source, kwargs, is_folder):
+def _read_pretrained(transformers, source, kwargs, is_folder, with_extractor):
     try:
         model = transformers.AutoModel.from_pretrained(source, **kwargs)
     except OSError as err:
@@ -84,6 +84,10 @@ def _read_pretrained(transformers, source, kwargs, is_folder):
         raise FileNotFoundError(not_found_message(source)) from None
     except ValueError as err:  # a config of a model type transformers lacks
         raise ValueError(f"{source!r}: transformers cannot build it: {err}") from None
+    commit = getattr(model.config, "_commit_hash", None)
+    revision = None if is_folder else commit
+    if not with_extractor:
+        return model, None, revision
     try:
         extractor = transformers.AutoFeatureExtractor.from_pretrained(source, **kwargs)
     except (OSError, ValueError) as err:
@@ -93,8 +97,7 @@ def _read_pretrained(transformers, source, kwargs, is_folder):
             "model with feature_extractor.save_pretrained(folder), or pass "
             "SpeechEncoder(feature_extractor=...)."
         ) from None
-    commit = getattr(model.config, "_commit_hash", None)
-    return model, extractor, None if is_folder else commit
+    return model, extractor, revision
 
 
 def _feature_extractor_of(model, given):
@@ -168,7 +171,9 @@ def load_encoder(model, *, revision=None, feature_extractor=None, device="cpu"):
         key = ("transformers", name, revision, extractor_key, str(device))
         with _CACHE_LOCK:
             if key not in _CACHE:
-                loaded, extractor, commit = _from_pretrained(source, revision)
+                loaded, extractor, commit = _from_pretrained(
+                    source, revision, extractor=feature_extractor is None
+                )
                 if feature_extractor is not None:
                     extractor = _feature_extractor_of(loaded, feature_extractor)
                 _CACHE[key] = HFEncoder(
