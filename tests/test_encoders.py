@@ -380,10 +380,15 @@ def test_estimator_api(tiny):
         SpeechEncoder(tiny["wav2vec2"]).transform(clips)
 
 
-def test_threads_are_restored(tiny):
+@pytest.mark.parametrize("model", ["wav2vec2", "whisper", "ge2e"])
+def test_threads_give_the_same_embeddings_and_are_restored(tiny, model):
+    clips = _clips((0.4, 0.9, 0.6, 0.3, 0.7))
+    source = "ge2e" if model == "ge2e" else tiny[model]
+    one = SpeechEncoder(source, sr=RATE, batch_size=2).fit_transform(clips)
     before = torch.get_num_threads()
-    SpeechEncoder(tiny["wav2vec2"], n_jobs=1, sr=RATE).fit_transform(_clips((0.4,)))
+    two = SpeechEncoder(source, n_jobs=2, sr=RATE, batch_size=2).fit_transform(clips)
     assert torch.get_num_threads() == before
+    np.testing.assert_allclose(two, one, atol=1e-5, rtol=0)
 
 
 def test_the_cache_keeps_each_recording_once(tiny, tmp_path, monkeypatch):

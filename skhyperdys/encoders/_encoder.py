@@ -6,7 +6,6 @@ from numbers import Integral, Real
 import librosa
 import numpy as np
 import torch
-from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -118,8 +117,11 @@ class SpeechEncoder(TransformerMixin, BaseEstimator):
         or near-silent ones (:class:`~skhyperdys.inspection.UnusualInputWarning`,
         once per :meth:`transform`); they are embedded all the same.
     n_jobs : int or None, default=None
-        Threads torch uses during :meth:`transform` (``-1``: all cores);
-        None leaves torch's setting alone.
+        Threads encoding batches side by side during :meth:`transform`, each
+        with one torch thread (as :class:`~skhyperdys.SpectrogramImages`), so
+        that ``n_jobs`` threads use ``n_jobs`` cores; ``-1``: all cores.
+        None: one, with torch's own thread setting. On a CPU, clips side by
+        side beat one clip on all cores (``benchmarks/bench_encoders.py``).
     verbose : int, default=0
         If > 0, show a progress bar during :meth:`transform`.
 
@@ -434,15 +436,12 @@ class SpeechEncoder(TransformerMixin, BaseEstimator):
         cache = None if self.memory is None else EmbeddingCache(self.memory)
         settings = self._settings_key(encoder, sources)
         reasons = []
-        with (
-            _torch_threads(self.n_jobs),
-            tqdm(
-                total=len(items),
-                disable=not self.verbose,
-                desc="SpeechEncoder",
-                unit="clip",
-            ) as bar,
-        ):
+        with tqdm(
+            total=len(items),
+            disable=not self.verbose,
+            desc="SpeechEncoder",
+            unit="clip",
+        ) as bar:
             for start in range(0, len(items), _BLOCK):
                 block = items[start : start + _BLOCK]
                 clips = [
@@ -488,7 +487,7 @@ class SpeechEncoder(TransformerMixin, BaseEstimator):
     def _embed(self, encoder, clips, sources):
         """Embeddings of clips at the encoder's rate: (n, [k,] d)."""
         if encoder.kind == "ge2e":
-            return encoder.embed(clips)
+            return encoder.embed(clips, n_jobs=self.n_jobs)
         longest = int(self.chunk_duration * encoder.sampling_rate)
         if encoder.max_samples is not None:
             longest = min(longest, encoder.max_samples)
@@ -502,7 +501,7 @@ class SpeechEncoder(TransformerMixin, BaseEstimator):
         totals, squares = np.zeros(shape), np.zeros(shape)
         dtype = compute_dtype(self.precision, self.device)
         for j, count, total, square in encoder.frame_sums(
-            chunks, sources, dtype=dtype, batch_size=self.batch_size
+            chunks, sources, dtype=dtype, batch_size=self.batch_size, n_jobs=self.n_jobs
         ):
             owner = owners[j]
             counts[owner] += count
@@ -595,19 +594,3 @@ def _same(value, default):
     if isinstance(default, float):
         return isinstance(value, Real) and float(value) == default
     return value == default if isinstance(value, str) or value is None else False
-
-
-class _torch_threads:
-    """Use ``n_jobs`` torch threads in the body (None: leave them alone)."""
-
-    def __init__(self, n_jobs):
-        self.n = None if n_jobs is None else effective_n_jobs(n_jobs)
-
-    def __enter__(self):
-        self.previous = torch.get_num_threads()
-        if self.n is not None:
-            torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.previous)
-
