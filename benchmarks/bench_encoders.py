@@ -14,10 +14,12 @@ tiny one, and the base size of wav2vec 2.0 / HuBERT (12 layers of 768, 95 M
 weights, group-normalised feature encoder as in the base checkpoints), on
 recordings of 3 to 8 s at 16 kHz, for the last layer and a middle one.
 
-Memory: peak resident memory of transforming 1,000 and 10,000 recordings
-(file paths; ``layer="all"``, the whole stack of layers, pooled) in fresh
-processes: it should not grow with the number of recordings beyond their
-output, since no frame-level state is kept past its block of recordings.
+Memory: peak resident memory (``VmHWM``, reset after a warm-up) of
+transforming 1,000 and 10,000 recordings (file paths; ``layer="all"``, the
+whole stack of layers, pooled) in fresh processes: it should not grow with the
+number of recordings beyond their output, since no frame-level state is kept
+past its block of recordings. (``ru_maxrss`` would not do: a child process
+starts with its parent's.)
 
     python benchmarks/bench_encoders.py [--parts speed memory] [--n 24]
         [--sizes tiny base] [--memory-n 1000 10000] [--device cpu]
@@ -109,7 +111,7 @@ def timed(fn, repeats):
 
 
 def speed(args, device):
-    from skhyperdys.encoders import SpeechEncoder
+    from skhyperdys.encoders import SpeechEncoder, clear_cache
 
     clips = recordings(args.n)
     seconds = sum(len(c) for c in clips) / RATE
@@ -155,23 +157,32 @@ def speed(args, device):
                         f"{np.abs(got - expected).max():.1e}",
                         flush=True,
                     )
+        clear_cache()  # the next size's model in its place
 
 
 _CHILD = """
-import resource, sys, time
-import numpy as np
+import sys, time
 from skhyperdys.encoders import SpeechEncoder
+
+
+def status(field):  # MiB, from /proc/self/status (VmHWM: the peak since reset)
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+
+
 folder, listing, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 paths = open(listing).read().split()
 X = [paths[i % len(paths)] for i in range(n)]
 encoder = SpeechEncoder(folder, layer="all", pooling="mean_std").fit(X[:1])
 encoder.transform(X[:2])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = status("VmRSS")
+with open("/proc/self/clear_refs", "w") as file:
+    file.write("5")  # restart the peak count (VmHWM) from here
 start = time.perf_counter()
 out = encoder.transform(X)
 took = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(before / 1024, peak / 1024, out.nbytes / 2**20, took)
+print(before, status("VmHWM"), out.nbytes / 2**20, took)
 """
 
 

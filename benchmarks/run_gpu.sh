@@ -26,6 +26,7 @@
 #   bench_backbones (7 backbones, inference + training step)  ~30 s
 #   bench_frozen    (protocol only, 10 epochs)                ~30 s
 #   bench_float16, bench_memory, bench_corpus (smoke sizes)   ~40 s
+#   bench_encoders  (SpeechEncoder vs the per-clip loop, base size) ~60 s
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +48,7 @@ STEPS=(
   "float16|40|benchmarks/bench_float16.py --size 64 --epochs 8"
   "memory|40|benchmarks/bench_memory.py --n 300"
   "corpus|60|benchmarks/bench_corpus.py --counts 50 100 --size 64"
+  "encoders|90|benchmarks/bench_encoders.py --parts speed --n 48 --repeats 2"
 )
 
 if ! "$PYTHON" -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
     confusion_matrix,
@@ -55,6 +56,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from tqdm import tqdm
 
@@ -73,6 +75,7 @@ from skhyperdys.audit import (
     subject_permutation_pvalue,
 )
 from skhyperdys.datasets import load_voc_als, make_syllable_repetitions
+from skhyperdys.encoders import SpeechEncoder
 
 DESCRIPTION = """\
 Reproduce the study of Ilias & Askounis (2025) on VOC-ALS (--voc-als PATH) or,
@@ -111,7 +114,19 @@ ROWS = (
     Row("speech-only", "Hypernetwork, /pa/, speech segments only", ("pa",)),
     Row("nonspeech", "Non-speech control (no speech; log-Mel stats + LR)",
         ("pa",)),
+    Row("ge2e", "GE2E speaker embedding + hypernetwork head, /pa/", ("pa",)),
+    Row("ge2e-dense", "GE2E speaker embedding + dense head, /pa/", ("pa",)),
+    Row("ge2e-lr", "GE2E speaker embedding + logistic regression, /pa/", ("pa",)),
+    Row("encoder", "Pretrained encoder (--encoder) + hypernetwork head, /pa/",
+        ("pa",)),
+    Row("encoder-dense", "Pretrained encoder (--encoder) + dense head, /pa/",
+        ("pa",)),
+    Row("encoder-lr", "Pretrained encoder (--encoder) + logistic regression, /pa/",
+        ("pa",)),
 )  # fmt: skip
+# Rows on a pretrained encoder's embeddings (skhyperdys.encoders); those of
+# --encoder are skipped, with a note, when it is not given.
+ENCODER_ROWS = ("encoder", "encoder-dense", "encoder-lr")
 # The control scores the recordings that have non-speech: its folds hold a
 # subset of the proposed row's test rows, so it is not paired with it.
 UNPAIRED = ("nonspeech",)
@@ -141,6 +156,17 @@ reference of the comparisons):
            groups were recorded differently and every row is suspect. It
            scores the recordings with enough non-speech, and prints its
            permutation test (refitted, --control-permutations)
+  ge2e     the paper's hypernetwork head on the GE2E speaker embedding of each
+           recording (skhyperdys.encoders.SpeechEncoder("ge2e"): pretrained,
+           its weights in the Resemblyzer wheel, no download; not in the paper)
+  ge2e-dense  the same embedding, a dense head
+  ge2e-lr  the same embedding, standardised, a logistic regression
+  encoder  the hypernetwork head on a pretrained speech encoder's embeddings,
+           --encoder ID_OR_PATH at --layer (wav2vec 2.0, HuBERT, WavLM,
+           data2vec-audio, Whisper, ...; from a folder or the local Hugging Face
+           cache; skipped without --encoder)
+  encoder-dense the same embeddings, a dense head
+  encoder-lr the same embeddings, standardised, a logistic regression
 
 Every row is evaluated on the same subjects (those with every task the chosen
 rows need) and the same folds, so the differences are paired."""
@@ -170,6 +196,8 @@ settings (defaults with --voc-als / on the built-in data):
   contexts       32 generated classifiers averaged at prediction (ours: the
                  paper does not say); context size 128 (paper)
   severity       --target severity trains with class_weight="balanced" (ours)
+  heads on embeddings (ge2e*, encoder*): 100 epochs, learning rate 1e-3,
+                 batch 32 (ours); --head-epochs, --head-lr
 
 statistics: for every row, the mean over the K x R folds of the difference to
 the proposed row on the same fold, its 95 % interval and the two-sided p-value
@@ -289,6 +317,34 @@ def parse_args(argv=None):
         f"{demo['lr']:g} on the built-in data)",
     )
     parser.add_argument(
+        "--encoder",
+        metavar="ID_OR_PATH",
+        help="pretrained speech encoder of the encoder* rows: a folder in "
+        "save_pretrained layout or a model id in the local Hugging Face cache "
+        "(never downloaded); without it those rows are skipped",
+    )
+    parser.add_argument(
+        "--layer",
+        default="last",
+        metavar="L",
+        help="the encoder's hidden state to pool: 'last', an index, 'all' (the "
+        "stack, weighted by the head) or indices separated by commas",
+    )
+    parser.add_argument(
+        "--head-epochs",
+        type=int,
+        default=100,
+        metavar="N",
+        help="epochs of the heads on embeddings (ge2e*, encoder* rows; ours)",
+    )
+    parser.add_argument(
+        "--head-lr",
+        type=float,
+        default=1e-3,
+        metavar="LR",
+        help="Adam's learning rate of the heads on embeddings (ours)",
+    )
+    parser.add_argument(
         "--device", default="cpu", metavar="DEV", help="'cpu' or 'cuda'"
     )
     parser.add_argument(
@@ -366,7 +422,22 @@ def parse_args(argv=None):
         parser.error(f"--folds must be at least 2, got {args.folds}")
     if str(args.weights).lower() == "none":
         args.weights = None
+    try:
+        args.layer = parse_layer(args.layer)
+    except ValueError:
+        parser.error(
+            f"--layer: expected 'last', 'all', an index or indices separated by "
+            f"commas; got {args.layer!r}"
+        )
     return args
+
+
+def parse_layer(text):
+    """``--layer``'s value as SpeechEncoder takes it."""
+    if isinstance(text, (int, list)) or text in ("last", "all"):
+        return text
+    values = [int(v) for v in str(text).split(",")]
+    return values[0] if len(values) == 1 and "," not in str(text) else values
 
 
 # --- data ------------------------------------------------------------------------
@@ -580,7 +651,37 @@ def build(key, args, sr, seed):
         return Pipeline(
             [("speech", SpeechOnly(sr=sr)), ("images", images()), ("clf", clf())]
         )
+    if key.startswith(("ge2e", "encoder")):
+        return embedding_row(key, args, sr, seed, class_weight)
     raise ValueError(f"unknown row key {key!r}")
+
+
+def embedding_row(key, args, sr, seed, class_weight):
+    """A row on a pretrained encoder's embeddings: head or logistic regression."""
+    if key.startswith("ge2e"):
+        encoder = SpeechEncoder("ge2e", sr=sr)
+    else:
+        encoder = SpeechEncoder(args.encoder, layer=args.layer, sr=sr)
+    encoder.set_params(memory=getattr(args, "embedding_cache", None))
+    encoder.set_params(device=args.device)
+    if key.endswith("-lr"):
+        return Pipeline(
+            [
+                ("encoder", encoder),
+                ("scale", StandardScaler()),
+                ("clf", LogisticRegression(max_iter=5000, class_weight=class_weight)),
+            ]
+        )
+    head = HypernetClassifier(
+        head="dense" if key.endswith("-dense") else "hyper",
+        max_epochs=args.head_epochs,
+        lr=args.head_lr,
+        batch_size=32,
+        device=args.device,
+        random_state=seed,
+        class_weight=class_weight,
+    )
+    return Pipeline([("encoder", encoder), ("clf", head)])
 
 
 # --- metrics and statistics ------------------------------------------------------
@@ -719,6 +820,10 @@ def settings_key(args, data):
         lr=args.lr,
         device=args.device,
         random_state=args.random_state,
+        encoder=None if args.encoder is None else str(args.encoder),
+        layer=args.layer,
+        head_epochs=args.head_epochs,
+        head_lr=args.head_lr,
         subjects_and_labels=fingerprint.hexdigest(),
     )
     text = json.dumps(settings, sort_keys=True)
@@ -1036,8 +1141,19 @@ def output_paths(output):
     )
 
 
+def check_encoder(args):
+    """Stop before any work if the --encoder rows cannot load their encoder."""
+    if args.encoder is None or not set(ENCODER_ROWS) & set(args.variants):
+        return
+    try:
+        SpeechEncoder(args.encoder, layer=args.layer).fit([np.zeros(16000)])
+    except (OSError, ImportError, ValueError) as err:
+        sys.exit(f"reproduce_paper.py: --encoder {args.encoder}: {err}")
+
+
 def main(argv=None):
     args = parse_args(argv)
+    check_encoder(args)
     data = load_data(args)
     names = [str(n) for n in data["target_names"]]
     multiclass = len(names) > 2
@@ -1055,6 +1171,8 @@ def main(argv=None):
     paths = output_paths(args.output)
     store = FoldStore(paths["folds"] / key)
     store.folder.mkdir(parents=True, exist_ok=True)
+    # each recording embedded once, whatever the rows, folds and repeats
+    args.embedding_cache = str(store.folder / "embeddings")
     (store.folder / "settings.json").write_text(json.dumps(settings, indent=1))
     results, controls, n_reused, n_total = {}, [], 0, 0
     n_subjects = len(set(data["groups"]))
@@ -1066,13 +1184,20 @@ def main(argv=None):
                 flush=True,
             )
             start = time.perf_counter()
+            if row.key in ENCODER_ROWS and args.encoder is None:
+                print(
+                    "   skipped: needs --encoder ID_OR_PATH (a pretrained speech "
+                    "encoder's folder or model id; the ge2e rows need none)"
+                )
+                continue
             try:
                 if row.key == "nonspeech":
                     records, controls = run_control(row, data, folds, args)
                     reused = 0
                 else:
                     records, reused = run_row(row, data, folds, args, store)
-            except ImportError as err:  # eGeMAPS without opensmile
+            except ImportError as err:  # eGeMAPS without opensmile, GE2E without
+                # Resemblyzer, encoders without transformers
                 print(f"   skipped: {err}")
                 continue
             except ValueError as err:  # the control: too little non-speech

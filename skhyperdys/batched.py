@@ -32,6 +32,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .features import (
     DEFAULTS,
     FEATURES,
+    FLAT_SPREAD,
     IMAGENET_MEAN,
     IMAGENET_STD,
     SCALINGS,
@@ -374,7 +375,8 @@ def _scale_into(out, images, scaling):
     else:
         raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}.")
     # A constant channel becomes zeros, as in scale_image.
-    factor = np.divide(1.0, spread, out=np.zeros_like(spread), where=spread > 0)
+    flat = spread <= FLAT_SPREAD
+    factor = np.divide(1.0, spread, out=np.zeros_like(spread), where=~flat)
     if scaling == "imagenet":
         std = np.asarray(IMAGENET_STD, dtype=np.float32)[:, None, None]
         factor = factor / std
@@ -664,7 +666,8 @@ def _scale_torch(images, scaling):
     else:
         raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}.")
     # A constant channel becomes zeros, as in scale_image.
-    factor = torch.where(spread > 0, 1.0 / spread, torch.zeros_like(spread))
+    flat = spread <= FLAT_SPREAD
+    factor = torch.where(flat, torch.zeros_like(spread), 1.0 / spread)
     if scaling == "imagenet":
         std = torch.tensor(IMAGENET_STD, device=images.device)[:, None, None]
         mean = torch.tensor(IMAGENET_MEAN, device=images.device)[:, None, None]

@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULTS",
     "EGEMAPS_MIN_SECONDS",
     "FEATURES",
+    "FLAT_SPREAD",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "SCALINGS",
@@ -46,6 +47,13 @@ SCALINGS = ("imagenet", "minmax", "standard", None)
 #: pretrained models.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+#: A channel whose values span no more than this (in its own units: dB, or dB
+#: per frame for the deltas) is constant to the scalings, which map it to
+#: zeros: the float32 rounding of a silent clip's flat -100 dB spans about
+#: 1e-5, and min-max scaling would otherwise stretch that rounding noise,
+#: which differs from one CPU to another, to the full range. The channels of
+#: any real recording span dB, not thousandths of one.
+FLAT_SPREAD = 1e-3
 
 
 @dataclass(frozen=True)
@@ -361,8 +369,9 @@ def scale_image(image, scaling=DEFAULTS.scaling):
         deviation (:data:`IMAGENET_MEAN`, :data:`IMAGENET_STD`), which is what a
         torchvision model pretrained on ImageNet expects. ``"standard"``: each
         channel to zero mean and unit variance. ``None``: unchanged.
-        A constant channel (e.g. the deltas of silence) becomes all zeros
-        before the ImageNet shift.
+        A constant channel (e.g. the deltas of silence), one whose values span
+        at most :data:`FLAT_SPREAD`, becomes all zeros before the ImageNet
+        shift.
 
     Returns
     -------
@@ -390,12 +399,14 @@ def scale_image(image, scaling=DEFAULTS.scaling):
     if scaling == "standard":
         centred = image - image.mean(axis=axes, keepdims=True)
         std = centred.std(axis=axes, keepdims=True)
-        return np.divide(centred, std, out=np.zeros_like(centred), where=std > 0)
+        flat = std <= FLAT_SPREAD
+        return np.divide(centred, std, out=np.zeros_like(centred), where=~flat)
     if scaling not in ("minmax", "imagenet"):
         raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}.")
     lo = image.min(axis=axes, keepdims=True)
     span = image.max(axis=axes, keepdims=True) - lo
-    scaled = np.divide(image - lo, span, out=np.zeros_like(image), where=span > 0)
+    flat = span <= FLAT_SPREAD
+    scaled = np.divide(image - lo, span, out=np.zeros_like(image), where=~flat)
     if scaling == "imagenet":
         mean = np.asarray(IMAGENET_MEAN, dtype=np.float32)[:, None, None]
         std = np.asarray(IMAGENET_STD, dtype=np.float32)[:, None, None]

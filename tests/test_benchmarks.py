@@ -96,3 +96,15 @@ def test_training_throughput_part_runs_on_the_cpu(load, capsys):
 def test_fit_costs_runs(load, capsys):
     load("bench_fit_costs").main(["--n", "16", "--size", "64", "--repeats", "1"])
     assert "per 1,000 images" in capsys.readouterr().out
+
+
+def test_encoders_runs(load, capsys):
+    pytest.importorskip("transformers")
+    load("bench_encoders").main(
+        ["--parts", "speed", "memory", "--sizes", "tiny", "--n", "3",
+         "--repeats", "1", "--memory-n", "10", "30"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "<- reference" in out and "x the reference" in out
+    assert "max |library - reference|" in out
+    assert "growth from N=10 to N=30" in out

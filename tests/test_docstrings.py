@@ -22,6 +22,7 @@ MODULES = [
     "skhyperdys.batched",
     "skhyperdys.datasets",
     "skhyperdys.cli",
+    "skhyperdys.encoders",
     "skhyperdys.features",
     "skhyperdys.inspection",
     "skhyperdys.io",

@@ -197,6 +197,14 @@ def load_encoder(model, *, revision=None, feature_extractor=None, device="cpu"):
 def clear_cache():
     """Forget the encoders loaded by name (they are loaded again when used).
 
+    A process keeps each encoder it loads by name (so that the clones of a
+    grid search share one copy); this frees them, e.g. after weights in a
+    folder were replaced.
+
+    Returns
+    -------
+    None
+
     Examples
     --------
     >>> from skhyperdys.encoders import clear_cache
