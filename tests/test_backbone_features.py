@@ -34,7 +34,7 @@ def test_head_only_classifier_on_features(images, recordings):
     assert clf.predict(features).shape == (len(images),)
     with pytest.raises(ValueError, match="fitted on 4096-wide backbone features"):
         clf.predict(images)
-    with pytest.raises(ValueError, match="'images' or 'features'"):
+    with pytest.raises(ValueError, match="'images', 'features' or 'layers'"):
         clf.predict({"pixels": images})
 
 
