@@ -75,7 +75,13 @@ def test_pandas_series_of_waveforms(recordings):
 
 
 def test_learns_the_built_in_data():
-    """On held-out subjects the pipeline clearly beats chance (0.5)."""
+    """On held-out subjects the pipeline clearly beats chance (0.5).
+
+    12 epochs, not fewer: a randomly initialised AlexNet sits on a plateau
+    (training loss near ln 2) for its first 5-7 epochs on these 80 clips
+    (measured over 3 seeds x 3 folds), so after 8 epochs whether it had left
+    the plateau depended on the CPU's summation order (0.45 on an AVX2 CPU).
+    """
     ds = make_syllable_repetitions(120, duration=(2.0, 3.0), random_state=1)
     train, test = next(
         GroupShuffleSplit(1, test_size=1 / 3, random_state=0).split(
@@ -88,7 +94,7 @@ def test_learns_the_built_in_data():
             (
                 "clf",
                 HypernetClassifier(
-                    weights=None, max_epochs=8, batch_size=16, random_state=0
+                    weights=None, max_epochs=12, batch_size=16, random_state=0
                 ),
             ),
         ]
