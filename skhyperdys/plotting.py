@@ -29,6 +29,7 @@ from .transformers import SpectrogramImages
 __all__ = [
     "plot_cv_predictions",
     "plot_feature_image",
+    "plot_measures_by_group",
     "plot_saliency",
     "plot_search_scores",
     "plot_training_history",
@@ -567,3 +568,100 @@ def plot_saliency(result, ax=None, alpha=0.5, *, cmap="gray", map_cmap="jet"):
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_measures_by_group(
+    measures,
+    y,
+    groups,
+    *,
+    target_names=None,
+    n_bootstraps=1000,
+    random_state=None,
+    axes=None,
+):
+    """Each measure by group: subject means, bootstrap intervals, effect size.
+
+    One panel per measure: every subject's mean over their recordings (a
+    dot), each group's mean with its subject-bootstrap interval (a bar), and
+    Hedges' g of the difference in the title.
+
+    Parameters
+    ----------
+    measures : DataFrame or array-like of shape (n_recordings, n_measures)
+        E.g. the output of :class:`skhyperdys.measures.DDKMeasures` with
+        ``set_output(transform="pandas")``.
+    y : array-like of shape (n_recordings,)
+        Binary labels.
+    groups : array-like of shape (n_recordings,)
+        Subject ids.
+    target_names : sequence of 2 str, default=None
+        Names of the two classes (in sorted order); default: the labels.
+    n_bootstraps : int, default=1000
+        Bootstrap resamples of the subjects.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the resampling.
+    axes : array-like of matplotlib Axes, default=None
+        One per measure; ``None`` makes a new figure.
+
+    Returns
+    -------
+    axes : ndarray of matplotlib Axes
+        One panel per measure.
+
+    See Also
+    --------
+    skhyperdys.measures.group_differences : The numbers drawn here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.plotting import plot_measures_by_group
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 20)
+    >>> rate = rng.normal(6.5, 0.5, 40) - 1.5 * y
+    >>> axes = plot_measures_by_group({"ddk_rate": rate}, y, np.arange(40))
+    >>> axes[0].get_title().startswith("ddk_rate")
+    True
+    """
+    import pandas as pd
+
+    from .measures import group_differences
+
+    if isinstance(measures, dict):
+        measures = pd.DataFrame(measures)
+    table, subjects = group_differences(
+        measures, y, groups, n_bootstraps=n_bootstraps, random_state=random_state
+    )
+    names = list(dict.fromkeys(table["measure"]))
+    classes = list(dict.fromkeys(table["group"]))
+    labels = [str(c) for c in classes] if target_names is None else list(target_names)
+    if len(labels) != 2:
+        raise ValueError(f"target_names must name 2 classes, got {len(labels)}.")
+    axes = _axes(axes, len(names), (2.6 * len(names), 3.2))
+    jitter = np.random.default_rng(0)
+    for ax, name in zip(axes, names, strict=True):
+        rows = table[table["measure"] == name]
+        for k, cls in enumerate(classes):
+            values = subjects.loc[subjects["label"] == cls, name].dropna()
+            ax.scatter(
+                k + jitter.uniform(-0.15, 0.15, len(values)),
+                values,
+                s=12,
+                alpha=0.5,
+                color=f"C{k}",
+            )
+            row = rows[rows["group"] == cls].iloc[0]
+            ax.errorbar(
+                k + 0.3,
+                row["mean"],
+                yerr=[[row["mean"] - row["ci_low"]], [row["ci_high"] - row["mean"]]],
+                fmt="o",
+                color="black",
+                capsize=4,
+            )
+        g = rows["hedges_g"].iloc[0]
+        ax.set_title(f"{name}\ng = {g:.2f}" if np.isfinite(g) else f"{name}\ng n/a")
+        ax.set_xticks([0, 1], labels)
+        ax.set_xlim(-0.5, 1.6)
+    return axes

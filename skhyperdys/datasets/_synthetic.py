@@ -44,6 +44,7 @@ def make_syllable_repetitions(
     duration=(3.0, 5.0),
     sr=8000,
     channel_confound=False,
+    return_onsets=False,
     random_state=None,
 ):
     """Generate synthetic /pa/-/ta/-/ka/ repetitions of healthy and dysarthric voices.
@@ -83,6 +84,10 @@ def make_syllable_repetitions(
         ``sr / 2`` (at 0) to 3 kHz (at 1). Any score
         above chance on such data comes from the recording set-up alone;
         see :func:`skhyperdys.audit.nonspeech_control`. ``True`` is 1.
+    return_onsets : bool, default=False
+        Also return the true syllable onsets of each recording (the start of
+        each release burst), the ground truth for
+        :class:`skhyperdys.measures.DDKMeasures`.
     random_state : int, RandomState instance or None, default=None
         Seed.
 
@@ -99,6 +104,9 @@ def make_syllable_repetitions(
             Subject ids (``"HC###"`` or ``"DY###"``); use them to split.
         severity : ndarray of shape (n_recordings,), float
             The subject's severity in [0, 1] (0 for healthy subjects).
+        onsets : list of ndarray of shape (n_syllables_i,), float
+            Only with ``return_onsets=True``: the onset of each syllable, in
+            seconds from the start of the recording.
         sr : int
             Sample rate in Hz.
         target_names : list of str
@@ -156,7 +164,7 @@ def make_syllable_repetitions(
     is_dys = np.zeros(n_subjects, dtype=bool)
     is_dys[rng.permutation(n_subjects)[:n_dys]] = True
 
-    data, target, groups, severity = [], [], [], []
+    data, target, groups, severity, onsets = [], [], [], [], []
     counters = {False: 0, True: 0}
     for subject in range(n_subjects):
         dys = bool(is_dys[subject])
@@ -167,12 +175,13 @@ def make_syllable_repetitions(
         n_here = min(recordings_per_subject, n_recordings - len(data))
         for _ in range(n_here):
             seconds = rng.uniform(low, high)
-            speech = _recording(rng, traits, syllable, seconds, sr)
+            speech, starts = _recording(rng, traits, syllable, seconds, sr)
             data.append(_through_channel(rng, speech, channel, sr))
+            onsets.append(starts)
             target.append(int(dys))
             groups.append(sid)
             severity.append(traits["severity"])
-    return Bunch(
+    bunch = Bunch(
         data=data,
         target=np.asarray(target),
         groups=np.asarray(groups),
@@ -181,6 +190,9 @@ def make_syllable_repetitions(
         target_names=["healthy", "dysarthric"],
         DESCR=DESCR,
     )
+    if return_onsets:
+        bunch.onsets = onsets
+    return bunch
 
 
 def _check_confound(value):
@@ -274,7 +286,8 @@ def _recording(rng, t, syllable, seconds, sr):
 
     burst = _bandpass_noise(rng, n, sr, _BURST_HZ[syllable], 600.0) * burst_env
     y = 0.6 * vowel + 0.8 * t["burst_gain"] * burst
-    return y / (np.abs(y).max() + 1e-12)
+    starts = np.asarray([int(onset * sr) for onset in onsets]) / sr
+    return y / (np.abs(y).max() + 1e-12), starts
 
 
 def _channel_traits(rng, confound, sr):
