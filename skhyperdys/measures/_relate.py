@@ -11,6 +11,8 @@ from sklearn.utils._param_validation import Interval, validate_params
 
 def _measure_table(measures, n):
     """The measures as a DataFrame of ``n`` rows (names kept or made)."""
+    if isinstance(measures, dict):
+        measures = pd.DataFrame(measures)
     if isinstance(measures, pd.DataFrame):
         table = measures.reset_index(drop=True)
     else:
@@ -139,8 +141,6 @@ def correlate_with_measures(
         proba = proba[:, 1]
     if proba.ndim != 1:
         raise ValueError(f"y_proba must be 1-D, got shape {proba.shape}.")
-    if isinstance(measures, dict):
-        measures = pd.DataFrame(measures)
     table = _measure_table(measures, len(proba))
     means = subject_means(table.assign(_proba=proba), groups)
     rng = check_random_state(random_state)
