@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
@@ -76,6 +77,7 @@ from skhyperdys.audit import (
 )
 from skhyperdys.datasets import load_voc_als, make_syllable_repetitions
 from skhyperdys.encoders import SpeechEncoder
+from skhyperdys.measures import DDKMeasures, VoiceMeasures
 
 DESCRIPTION = """\
 Reproduce the study of Ilias & Askounis (2025) on VOC-ALS (--voc-als PATH) or,
@@ -123,7 +125,14 @@ ROWS = (
         ("pa",)),
     Row("encoder-lr", "Pretrained encoder (--encoder) + logistic regression, /pa/",
         ("pa",)),
+    Row("ddk-lr", "DDK measures + logistic regression, /pa/", ("pa",)),
+    Row("voice-lr", "Praat voice measures + logistic regression, vowel /a/",
+        ("a",)),
+    Row("ddk-context", "DDK measures as the hypernetwork's context, /pa/", ("pa",)),
 )  # fmt: skip
+# Rows on the clinical measures (skhyperdys.measures); voice-lr needs a
+# sustained vowel, which only VOC-ALS has: skipped, with a note, without it.
+MEASURE_ROWS = ("ddk-lr", "voice-lr", "ddk-context")
 # Rows on a pretrained encoder's embeddings (skhyperdys.encoders); those of
 # --encoder are skipped, with a note, when it is not given.
 ENCODER_ROWS = ("encoder", "encoder-dense", "encoder-lr")
@@ -167,6 +176,16 @@ reference of the comparisons):
            cache; skipped without --encoder)
   encoder-dense the same embeddings, a dense head
   encoder-lr the same embeddings, standardised, a logistic regression
+  ddk-lr   the clinical DDK measures of each /pa/ take (skhyperdys.measures.
+           DDKMeasures: rate, regularity, durations, slopes, F0), NaN
+           imputed by the training folds' medians (0 where a measure was
+           never measured in them), standardised, a logistic
+           regression (not in the paper)
+  voice-lr Praat's voice measures of the sustained /a/ (VoiceMeasures: F0,
+           jitter, shimmer, HNR, CPPS, formants), the same way (VOC-ALS only:
+           the built-in data has no vowel; skipped without it)
+  ddk-context the proposed model with the DDK measures as the hypernetwork's
+           context instead of noise, as the paper's eGeMAPS row
 
 Every row is evaluated on the same subjects (those with every task the chosen
 rows need) and the same folds, so the differences are paired."""
@@ -446,7 +465,7 @@ def parse_layer(text):
 def needed_tasks(keys):
     """The tasks the chosen rows read, in a fixed order (pa, ta, ka)."""
     wanted = {task for row in ROWS if row.key in keys for task in row.tasks}
-    return [task for task in ("pa", "ta", "ka") if task in wanted]
+    return [task for task in ("pa", "ta", "ka", "a") if task in wanted]
 
 
 def severity_codes(severity):
@@ -499,6 +518,8 @@ def load_data(args):
         channel_confound=args.channel_confound,
         random_state=args.random_state,
     )
+    tasks = [task for task in tasks if task != "a"]  # no vowels: voice-lr skipped
+    tasks = tasks or ["pa"]
     sets = {task: make_syllable_repetitions(syllable=task, **kwargs) for task in tasks}
     first = sets[tasks[0]]
     table = np.empty((len(first.data), len(tasks)), dtype=object)
@@ -653,7 +674,30 @@ def build(key, args, sr, seed):
         )
     if key.startswith(("ge2e", "encoder")):
         return embedding_row(key, args, sr, seed, class_weight)
+    if key in ("ddk-lr", "voice-lr"):
+        measures = DDKMeasures(sr=sr) if key == "ddk-lr" else VoiceMeasures(sr=sr)
+        return Pipeline(
+            [
+                ("measures", measures),
+                ("impute", _imputer()),
+                ("scale", StandardScaler()),
+                ("clf", LogisticRegression(max_iter=5000, class_weight=class_weight)),
+            ]
+        )
+    if key == "ddk-context":
+        context = Pipeline([("ddk", DDKMeasures(sr=sr)), ("impute", _imputer())])
+        return Pipeline(
+            [
+                ("features", ImagesAndContext(images(), context)),
+                ("clf", clf(context="data")),
+            ]
+        )
     raise ValueError(f"unknown row key {key!r}")
+
+
+def _imputer():
+    """The training folds' median for a measure's NaN (0 if never measured)."""
+    return SimpleImputer(strategy="median", keep_empty_features=True)
 
 
 def embedding_row(key, args, sr, seed, class_weight):
@@ -1184,6 +1228,12 @@ def main(argv=None):
                 flush=True,
             )
             start = time.perf_counter()
+            if any(task not in data["tasks"] for task in row.tasks):
+                print(
+                    f"   skipped: needs the task(s) {list(row.tasks)}, which this "
+                    "data does not hold (a sustained vowel: VOC-ALS, --voc-als)"
+                )
+                continue
             if row.key in ENCODER_ROWS and args.encoder is None:
                 print(
                     "   skipped: needs --encoder ID_OR_PATH (a pretrained speech "

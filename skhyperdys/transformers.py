@@ -857,6 +857,14 @@ class ImagesAndContext(TransformerMixin, BaseEstimator):
         Makes the images; ``None`` means ``SpectrogramImages()``.
     context : transformer or None, default=None
         Makes the context vectors; ``None`` means ``EgemapsFunctionals()``.
+        Stateless ones (eGeMAPS, the clinical measures) work unfitted; one
+        that learns (e.g. ``make_pipeline(DDKMeasures(), SimpleImputer())``)
+        is fitted in :meth:`fit` (``context_``).
+
+    Attributes
+    ----------
+    context_ : transformer
+        The fitted copy of ``context`` (after :meth:`fit`).
 
     Examples
     --------
@@ -879,7 +887,7 @@ class ImagesAndContext(TransformerMixin, BaseEstimator):
         return images, context
 
     def fit(self, X, y=None):
-        """Validate X with both transformers; learn nothing.
+        """Validate X with both transformers; fit a copy of ``context``.
 
         Parameters
         ----------
@@ -909,8 +917,10 @@ class ImagesAndContext(TransformerMixin, BaseEstimator):
         >>> features.fit([np.zeros(8000)])
         ImagesAndContext(images=SpectrogramImages(image_size=(64, 64)))
         """
-        for part in self._parts():
-            clone(part).fit(X)  # validates; the params stay as they are
+        images, context = self._parts()
+        clone(images).fit(X)  # validates; the params stay as they are
+        # A context that learns (e.g. measures then an imputer) is used fitted.
+        self.context_ = clone(context).fit(X)
         return self
 
     def transform(self, X):
@@ -946,6 +956,7 @@ class ImagesAndContext(TransformerMixin, BaseEstimator):
         ((3, 3, 64, 64), (3, 88))
         """
         images, context = self._parts()
+        context = getattr(self, "context_", context)
         return {"images": images.transform(X), "context": context.transform(X)}
 
     def __sklearn_is_fitted__(self):

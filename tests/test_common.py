@@ -49,6 +49,7 @@ from torch import nn
 import skhyperdys
 import skhyperdys.audit
 import skhyperdys.encoders
+import skhyperdys.measures
 from skhyperdys import (
     BackboneFeatures,
     EgemapsFunctionals,
@@ -59,6 +60,7 @@ from skhyperdys import (
 )
 from skhyperdys.audit import LogMelStatistics, SpeechOnly
 from skhyperdys.encoders import SpeechEncoder
+from skhyperdys.measures import DDKMeasures, VoiceMeasures
 
 HAS_OPENSMILE = importlib.util.find_spec("opensmile") is not None
 HAS_GE2E = all(importlib.util.find_spec(m) for m in ("resemblyzer", "webrtcvad"))
@@ -160,6 +162,8 @@ def _tested_estimators():
     yield HypernetClassifier, make_pipeline(_images(), _classifier())
     yield LogMelStatistics, LogMelStatistics()
     yield SpeechOnly, make_pipeline(SpeechOnly(), LogMelStatistics())
+    yield DDKMeasures, DDKMeasures()
+    yield VoiceMeasures, VoiceMeasures()
     if HAS_GE2E:
         # The pretrained encoder whose weights ship in a wheel; a transformers
         # model's estimator API is tested in test_encoders.py::test_estimator_api.
@@ -294,6 +298,9 @@ PER_ESTIMATOR_XFAIL_CHECKS = {
         "check_transformer_general": NO_N_FEATURES,
         "check_transformer_general(readonly_memmap=True)": NO_N_FEATURES,
     },
+    # Clip by clip through Praat and the syllable detector.
+    DDKMeasures: RECORDINGS_FAILURES,
+    VoiceMeasures: RECORDINGS_FAILURES,
     # Checked as SpeechOnly -> LogMelStatistics: SpeechOnly returns a list of
     # waveforms of varying lengths, which the checks cannot compare.
     SpeechOnly: {
@@ -332,7 +339,12 @@ def test_estimators_compatibility_sklearn(estimator, check):
 def test_every_public_estimator_is_checked():
     public = {
         obj
-        for module in (skhyperdys, skhyperdys.audit, skhyperdys.encoders)
+        for module in (
+            skhyperdys,
+            skhyperdys.audit,
+            skhyperdys.encoders,
+            skhyperdys.measures,
+        )
         for obj in (getattr(module, name) for name in module.__all__)
         if isinstance(obj, type) and issubclass(obj, BaseEstimator)
     }

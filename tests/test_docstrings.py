@@ -23,6 +23,7 @@ MODULES = [
     "skhyperdys.datasets",
     "skhyperdys.cli",
     "skhyperdys.encoders",
+    "skhyperdys.measures",
     "skhyperdys.features",
     "skhyperdys.inspection",
     "skhyperdys.io",

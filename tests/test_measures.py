@@ -13,7 +13,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_validate
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skhyperdys import HypernetClassifier
@@ -209,9 +209,26 @@ def test_measures_compose_with_sklearn(takes):
     assert "ddk__ddk_rate" in out.columns and "voice__jitter_local" in out.columns
 
 
-def test_measures_as_the_hypernetwork_context(takes):
-    from skhyperdys.transformers import ImagesAndContext  # noqa: F401
+def test_measures_as_the_context_of_the_image_pipeline(takes):
+    """A context that learns (an imputer after the measures) is fitted once."""
+    from conftest import small_classifier, small_transformer
 
+    from skhyperdys import ImagesAndContext
+
+    context = make_pipeline(DDKMeasures(), SimpleImputer(strategy="median"))
+    pipe = Pipeline(
+        [
+            ("features", ImagesAndContext(small_transformer(), context)),
+            ("clf", small_classifier(context="data", context_dim=11)),
+        ]
+    )
+    pipe.fit(takes.data[:24], takes.target[:24])
+    fitted = pipe.named_steps["features"].context_
+    assert fitted.named_steps["simpleimputer"].statistics_.shape == (11,)
+    assert pipe.predict_proba(takes.data[24:]).shape == (12, 2)
+
+
+def test_measures_as_the_hypernetwork_context(takes):
     ddk = np.nan_to_num(DDKMeasures().fit_transform(takes.data)).astype(np.float32)
     features = np.random.default_rng(0).standard_normal((len(ddk), 16))
     X = {"features": features.astype(np.float32), "context": ddk}

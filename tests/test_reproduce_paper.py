@@ -23,7 +23,12 @@ KEYS = ["pa", "ta", "ka", "dense", "single", "mfcc", "egemaps"]
 KEYS += ["gmu", "concat", "late", "gmu3", "speech-only", "nonspeech"]
 KEYS += ["ge2e", "ge2e-dense", "ge2e-lr"]  # the encoder* rows need --encoder
 ENCODER_KEYS = ["encoder", "encoder-dense", "encoder-lr"]
-METHODS = len(KEYS)
+# The clinical measures; voice-lr needs a sustained vowel (VOC-ALS only).
+MEASURE_KEYS = ["ddk-lr", "voice-lr", "ddk-context"]
+ALL_KEYS = KEYS + ENCODER_KEYS + MEASURE_KEYS
+VOC_KEYS = KEYS + MEASURE_KEYS
+KEYS = KEYS + ["ddk-lr", "ddk-context"]  # the built-in data has no vowel
+METHODS = len(VOC_KEYS)
 METRICS = ("accuracy", "precision", "recall", "f1", "specificity")
 
 
@@ -69,8 +74,9 @@ def test_built_in_data(script, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "built-in synthetic data (NOT VOC-ALS)" in out
     assert "Specificity" in out and "±" in out and "Δ acc." in out
-    assert "reused 0 of 32 folds" in out
+    assert "reused 0 of 36 folds" in out
     assert out.count("skipped: needs --encoder") == 3
+    assert out.count("skipped: needs the task(s) ['a']") == 1
     assert "non-speech control, repeat 0: balanced accuracy" in out
     assert "acc. 95 % CI (subjects)" in out and "p (chance)" in out
 
@@ -90,13 +96,13 @@ def test_the_nonspeech_row_flags_a_channel_confound(script, tmp_path, capsys):
 
 def test_voc_als_tree(script, tmp_path, capsys):
     root = make_voc_als_tree(
-        tmp_path / "VOC-ALS", folders=("rhythmPA", "rhythmTA", "rhythmKA")
+        tmp_path / "VOC-ALS", folders=("rhythmPA", "rhythmTA", "rhythmKA", "phonationA")
     )
     csv = tmp_path / "voc.csv"
     table = script.main(
         [*TINY, "--voc-als", str(root), "--weights", "none", "--output", str(csv)]
     )
-    _check_table(table, csv)
+    _check_table(table, csv, keys=VOC_KEYS)
     assert table["n"].tolist() == [6] * METHODS
     out = capsys.readouterr().out
     assert "VOC-ALS" in out and "ALS patients and controls" in out
@@ -107,8 +113,8 @@ def test_voc_als_tree(script, tmp_path, capsys):
     argv = [*TINY, "--voc-als", str(root), "--weights", "none", "--output", str(csv)]
     again = script.main([*argv, "--overwrite"])
     out = capsys.readouterr().out
-    # 15 stored rows x 2 folds, 2 of them lost; the control is not stored
-    assert "reused 28 of 32 folds" in out and out.count("reused 1 of 2 folds") == 2
+    # 18 stored rows x 2 folds, 2 of them lost; the control is not stored
+    assert "reused 34 of 38 folds" in out and out.count("reused 1 of 2 folds") == 2
     pd.testing.assert_frame_equal(again, table)
 
 
@@ -148,7 +154,7 @@ def test_paper_settings_are_the_voc_als_defaults(script, tmp_path):
         "imagenet",
     )
     assert (args.batch_size, args.lr) == (32, 1e-4)  # ours: not in the paper
-    assert args.variants == KEYS + ENCODER_KEYS and args.repeats == 1
+    assert args.variants == ALL_KEYS and args.repeats == 1
     assert args.population == "all"
     demo = script.parse_args([])
     assert demo.weights is None and demo.epochs < 30
@@ -229,7 +235,7 @@ def test_help_reads_cleanly_with_defaults_and_our_settings_marked(script, capsys
     assert "====" not in text  # not the gallery docstring's underline
     assert "(default: 1)" in text and "(default: dysarthria)" in text
     assert "(default: None)" not in text
-    for key in KEYS + ENCODER_KEYS:
+    for key in ALL_KEYS:
         assert f"\n  {key} " in text or f"\n  {key}, " in text, key
     lines = text.splitlines()
     # what the paper does not give is labelled as ours

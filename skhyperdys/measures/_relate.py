@@ -201,6 +201,26 @@ def group_differences(
         group higher).
     subject_values : DataFrame
         The subject means, with a ``label`` column.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` does not hold two classes, a subject has recordings with
+        different labels, or the lengths disagree.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhyperdys.measures import group_differences
+    >>> y = np.repeat([0, 1], 4)
+    >>> rate = np.array([6.5, 6.8, 6.2, 6.6, 4.9, 5.3, 4.4, 5.0])
+    >>> table, _ = group_differences({"ddk_rate": rate}, y, np.arange(8))
+    >>> table[["group", "mean", "n_subjects"]]
+       group   mean  n_subjects
+    0      0  6.525           4
+    1      1  4.900           4
+    >>> bool(table["hedges_g"].iloc[0] < -2)
+    True
     """
     y = np.asarray(y)
     table = _measure_table(measures, len(y))

@@ -6,7 +6,7 @@ and falls in the closure before the next burst. The detector follows that
 contour (after de Jong & Wempe's intensity-peak method for syllable nuclei,
 2009): a nucleus is a peak of the smoothed speech-band level that stands out
 from the dips on both sides by ``min_prominence`` dB and from the recording's
-noise floor by ``min_height`` dB; its onset is where the level, coming out of
+noise floor by ``min_height`` dB, and is voiced (periodic); its onset is where the level, coming out of
 the dip before it, first climbs a quarter of the way up to the peak; its vowel
 is the span around the peak within ``vowel_drop`` dB of it.
 """
@@ -23,6 +23,30 @@ BAND = (150.0, 4000.0)
 # Fastest repetition rate taken for a syllable rate (s): the shortest gap
 # between two nuclei. Healthy adults repeat /pa/ at up to ~8 syllables/s.
 MIN_SPACING = 0.070
+# A nucleus is voiced: the normalised autocorrelation of the 40 ms around it
+# reaches this at a lag of one period of 60-500 Hz (de Jong & Wempe keep
+# voiced peaks only); bursts, frication and clicks do not.
+VOICING = 0.45
+VOICING_WINDOW = 0.040
+F0_RANGE = (60.0, 500.0)
+
+
+def is_voiced(y, sr, centre):
+    """Whether the 40 ms of ``y`` around ``centre`` (s) are periodic (voiced)."""
+    half = int(VOICING_WINDOW * sr / 2)
+    c = int(round(centre * sr))
+    frame = np.asarray(y[max(c - half, 0) : c + half], dtype=np.float64)
+    frame = frame - frame.mean()
+    shortest, longest = int(sr / F0_RANGE[1]), int(sr / F0_RANGE[0])
+    if len(frame) <= longest + 1:
+        return False
+    spectrum = np.fft.rfft(frame, 2 * len(frame))
+    acf = np.fft.irfft(np.abs(spectrum) ** 2)[: len(frame)]
+    if acf[0] <= 0:
+        return False
+    # unbiased: each lag's sum over the overlapping samples only
+    acf = acf / acf[0] * len(frame) / (len(frame) - np.arange(len(frame)))
+    return bool(acf[shortest : longest + 1].max() >= VOICING)
 
 
 def speech_band_level(y, sr):
@@ -96,6 +120,9 @@ def detect_syllables(
         prominence=min_prominence,
         distance=max(int(MIN_SPACING / HOP), 1),
     )
+    voiced = [is_voiced(y, sr, peak * HOP) for peak in peaks]
+    peaks = peaks[voiced]
+    props = {key: value[voiced] for key, value in props.items()}
     onsets, starts, ends = [], [], []
     for k, peak in enumerate(peaks):
         left = int(props["left_bases"][k])
