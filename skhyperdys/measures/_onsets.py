@@ -11,7 +11,8 @@ def syllable_onsets(y, sr, *, return_details=False):
 
     The detector behind :class:`DDKMeasures`: syllables are peaks of the
     smoothed level of the speech band (150-4000 Hz) that stand 4 dB above
-    the dips on both sides and 12 dB above the recording's noise floor; an
+    the dips on both sides and 12 dB above the recording's noise floor, and
+    are voiced (periodic at 60-500 Hz: bursts and frication are not); an
     onset is where the level, coming out of the dip before a peak, first
     climbs a quarter of the way up to it (the release burst).
 

@@ -4,11 +4,12 @@ A syllable of a diadochokinetic (DDK) task is a release burst followed by a
 vowel: the loudness of the speech band rises at the burst, peaks in the vowel
 and falls in the closure before the next burst. The detector follows that
 contour (after de Jong & Wempe's intensity-peak method for syllable nuclei,
-2009): a nucleus is a peak of the smoothed speech-band level that stands out
-from the dips on both sides by ``min_prominence`` dB and from the recording's
-noise floor by ``min_height`` dB, and is voiced (periodic); its onset is where the level, coming out of
-the dip before it, first climbs a quarter of the way up to the peak; its vowel
-is the span around the peak within ``vowel_drop`` dB of it.
+2009): a nucleus is a voiced (periodic) peak of the smoothed speech-band
+level that stands out from the dips on both sides by ``min_prominence`` dB and
+from the recording's noise floor by ``min_height`` dB; its onset is where the
+level, coming out of the dip before it, first climbs a quarter of the way up
+to the peak; its vowel is the span around the peak within ``vowel_drop`` dB of
+it.
 """
 
 import numpy as np
