@@ -18,7 +18,7 @@ GALLERY_ARGV = {
         "--n-recordings 90 --epochs 10 --backbones alexnet convnext_tiny".split()
     ),
     "plot_trusting_predictions.py": "--n-recordings 120 --epochs 8".split(),
-    "plot_clinical_measures.py": "--n-recordings 60 --folds 3 --epochs 8".split(),
+    "plot_clinical_measures.py": "--n-recordings 60 --folds 3 --epochs 20".split(),
     "plot_pretrained_encoders.py": "--n-recordings 90 --folds 3 --epochs 60".split(),
     "plot_speech_or_microphone.py": (
         "--n-recordings 90 --epochs 6 --folds 3 --n-permutations 199".split()

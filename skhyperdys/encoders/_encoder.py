@@ -546,7 +546,7 @@ class SpeechEncoder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        names : ndarray of str, shape (n_features_out_,)
+        names : ndarray of str of shape (n_features,)
             For the 2-D output; for :meth:`set_output` (``"pandas"``).
 
         Raises

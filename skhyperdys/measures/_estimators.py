@@ -79,7 +79,7 @@ class _Measures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        measures : ndarray of shape (n_recordings, n_features_out_), float64
+        measures : ndarray of shape (n_recordings, n_measures), float64
             One row per recording, columns as :meth:`get_feature_names_out`.
 
         Warns
