@@ -99,6 +99,22 @@ def test_onsets_reject_bad_input():
         syllable_onsets(np.zeros(100), 0)
 
 
+def test_unvoiced_noises_are_no_syllables():
+    """Frication, bursts and clicks are loud but not periodic: not a nucleus."""
+    sr, rng = 8000, np.random.default_rng(0)
+    t = np.arange(int(0.12 * sr)) / sr
+    vowel = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 8))
+    vowel *= np.hanning(len(t))
+    hiss = rng.standard_normal(int(0.06 * sr)) * np.hanning(int(0.06 * sr))
+    quiet = 1e-3 * rng.standard_normal(int(0.08 * sr))
+    pieces = [quiet]
+    for _ in range(5):
+        pieces += [vowel, quiet, hiss, quiet]
+    y = 0.3 * np.concatenate(pieces)
+    onsets = syllable_onsets(y, sr)
+    assert len(onsets) == 5, onsets
+
+
 def test_real_voices_count_syllables():
     """Real words: "three" has one syllable, "seven" two (FSDD, 3 speakers)."""
     for digit, expected in (("3", 1), ("7", 2)):
