@@ -22,6 +22,14 @@ _LISTED = 10
 class MeasurementWarning(UserWarning):
     """Some recordings could not be measured: their values are NaN.
 
+    :class:`DDKMeasures` and :class:`VoiceMeasures` warn so once per call,
+    naming each such recording (``X[i]``) and why.
+
+    Parameters
+    ----------
+    *args
+        The message, as for any warning.
+
     Examples
     --------
     >>> from skhyperdys.measures import MeasurementWarning
