@@ -190,6 +190,12 @@ def test_ddk_input_forms_and_resampling(takes, tmp_path):
     np.testing.assert_allclose(out[2, 1], out[0, 1], rtol=0.02)
 
 
+def test_stateless_transform_needs_no_fit(takes):
+    unfitted = DDKMeasures().set_output(transform="pandas").transform(takes.data[:2])
+    fitted = DDKMeasures().set_output(transform="pandas").fit_transform(takes.data[:2])
+    pd.testing.assert_frame_equal(unfitted, fitted)
+
+
 def test_ddk_threads_give_the_same_numbers(takes):
     one = DDKMeasures().fit_transform(takes.data[:8])
     two = DDKMeasures(n_jobs=2, verbose=1).fit_transform(takes.data[:8])

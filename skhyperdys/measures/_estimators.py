@@ -7,7 +7,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from .._threads import single_threaded
@@ -143,9 +142,9 @@ class _Measures(TransformerMixin, BaseEstimator):
         Returns
         -------
         names : ndarray of str
-            For :meth:`set_output` (``"pandas"``) and ColumnTransformer.
+            For :meth:`set_output` (``"pandas"``) and ColumnTransformer; the
+            same before and after :meth:`fit` (nothing is learnt).
         """
-        check_is_fitted(self, "n_features_out_")
         return np.asarray(self._names, dtype=object)
 
     def __sklearn_tags__(self):
