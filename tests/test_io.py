@@ -501,3 +501,29 @@ def test_a_file_from_a_newer_minor_version_warns_to_upgrade(models, tmp_path):
     with pytest.warns(ModelVersionWarning) as caught:
         load(path)
     assert "newer version" not in str(caught[0].message)
+
+
+def test_a_write_that_fails_part_way_leaves_the_old_file_loadable(
+    models, tmp_path, monkeypatch
+):
+    """A kill or a full disk mid-write: the old model file still loads as before."""
+    import safetensors.torch
+
+    model, X, _ = models["plain"]
+    path = tmp_path / "model.safetensors"
+    dump(model, path)
+    before = load(path).predict_proba(X)
+    real_save = safetensors.torch.save_file
+
+    def half_then_fail(tensors, filename, metadata=None):
+        real_save(tensors, filename, metadata=metadata)
+        with open(filename, "r+b") as f:  # the write stops half-way
+            f.truncate(os.path.getsize(filename) // 2)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", half_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        dump(model, path, overwrite=True)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(load(path).predict_proba(X), before)
+    assert os.listdir(tmp_path) == ["model.safetensors"]  # no temporary file left
