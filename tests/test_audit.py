@@ -1,5 +1,7 @@
 """The non-speech control, the speech-only transformer and subject-level statistics."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -342,3 +344,16 @@ def test_fast_accuracy_paths_equal_the_generic_ones():
         fast = func(y, y_pred, groups, random_state=0)
         generic = func(y, y_pred, groups, score_func=accuracy, random_state=0)
         assert np.allclose(fast, generic, atol=0.05), func.__name__
+
+
+def test_control_says_when_it_tested_few_subjects():
+    ds = make_syllable_repetitions(60, random_state=0)
+    kwargs = dict(groups=ds.groups, cv=2, n_permutations=5, random_state=0)
+    with pytest.warns(UserWarning, match="tested 13 of 20 subjects") as record:
+        result = nonspeech_control(ds.data, ds.target, duration=0.8, **kwargs)
+    message = str(record[0].message)
+    assert "0: 7 of 10, 1: 6 of 10" in message and "detector='silero'" in message
+    assert result.n_subjects == 13
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # all subjects tested: silent
+        nonspeech_control(ds.data, ds.target, duration=0.25, **kwargs)

@@ -323,6 +323,7 @@ def nonspeech_control(
     used = np.asarray(used, dtype=int)
     left_out = np.setdiff1d(np.arange(len(items)), used)
     y_used, g_used = y[used], groups[used]
+    _warn_left_out(y, groups, y_used, g_used, margin, duration)
 
     if cv is None or isinstance(cv, (int, np.integer)):
         n_splits = 5 if cv is None else int(cv)
@@ -388,6 +389,33 @@ def nonspeech_control(
         left_out=left_out,
         clips=clips,
         n_subjects=len(np.unique(g_used)),
+    )
+
+
+# More subjects than this fraction left out (of all, or of either class): warn.
+LEFT_OUT_WARNING = 0.25
+
+
+def _warn_left_out(y, groups, y_used, g_used, margin, duration):
+    """Warn when the control tests few of the subjects, overall or in a class."""
+    counts = []
+    for label in np.unique(y):
+        n_all = len(np.unique(groups[y == label]))
+        counts.append((label, len(np.unique(g_used[y_used == label])), n_all))
+    n_all, n_used = len(np.unique(groups)), len(np.unique(g_used))
+    if n_all - n_used <= LEFT_OUT_WARNING * n_all and all(
+        n - k <= LEFT_OUT_WARNING * n for _, k, n in counts
+    ):
+        return
+    per_class = ", ".join(f"{label.item()!r}: {k} of {n}" for label, k, n in counts)
+    warnings.warn(
+        f"nonspeech_control tested {n_used} of {n_all} subjects ({per_class}): the "
+        f"others have no recording with {duration} s of non-speech {margin} s from "
+        "speech. No flag then speaks for the tested subjects only, not for the "
+        "corpus. Try recordings with a lead-in of silence, a smaller margin or "
+        "duration, or detector='silero'.",
+        UserWarning,
+        stacklevel=3,
     )
 
 
