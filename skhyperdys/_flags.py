@@ -252,6 +252,28 @@ def novelty_reasons(novelty, threshold):
     ]
 
 
+def list_flagged(reasons):
+    """How many items have reasons, and the first ``_LISTED`` of them as text.
+
+    Parameters
+    ----------
+    reasons : list of list of str
+        Per item (in the order of X), its reasons; empty lists for fine items.
+
+    Returns
+    -------
+    n_flagged : int
+        Items with at least one reason.
+    listed : str
+        ``"X[i]: reason, reason; ..."``, ending ``"; and N more"`` past
+        ``_LISTED`` items.
+    """
+    flagged = [(i, r) for i, r in enumerate(reasons) if r]
+    listed = "; ".join(f"X[{i}]: {', '.join(r)}" for i, r in flagged[:_LISTED])
+    more = f"; and {len(flagged) - _LISTED} more" if len(flagged) > _LISTED else ""
+    return len(flagged), listed + more
+
+
 def warn_unusual(reasons, what, *, stacklevel=3):
     """One :class:`UnusualInputWarning` listing the flagged items, if any.
 
@@ -264,14 +286,12 @@ def warn_unusual(reasons, what, *, stacklevel=3):
     stacklevel : int, default=3
         As for :func:`warnings.warn`.
     """
-    flagged = [(i, r) for i, r in enumerate(reasons) if r]
-    if not flagged:
+    n_flagged, listed = list_flagged(reasons)
+    if not n_flagged:
         return
-    listed = "; ".join(f"X[{i}]: {', '.join(r)}" for i, r in flagged[:_LISTED])
-    more = f"; and {len(flagged) - _LISTED} more" if len(flagged) > _LISTED else ""
     warnings.warn(
-        f"{what}: {len(flagged)} of {len(reasons)} inputs are unlike what the "
-        f"model was built for, and their answers may mean little: {listed}{more}.",
+        f"{what}: {n_flagged} of {len(reasons)} inputs are unlike what the "
+        f"model was built for, and their answers may mean little: {listed}.",
         UnusualInputWarning,
         stacklevel=stacklevel,
     )

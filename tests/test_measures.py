@@ -394,3 +394,12 @@ def test_plot_measures_by_group():
     assert len(axes) == 2
     assert axes[0].get_title().startswith("a\ng = ")
     assert axes[1].get_title() == "b\ng n/a"  # constant: no effect size
+
+
+def test_the_warning_lists_ten_recordings_and_counts_the_rest():
+    with pytest.warns(MeasurementWarning) as record:
+        DDKMeasures().fit_transform([np.zeros(4000)] * 12)
+    message = str(record[0].message)
+    assert message.startswith("DDKMeasures: 12 of 12 recordings")
+    assert "X[9]: fewer than two syllables" in message and "X[10]" not in message
+    assert message.endswith("; and 2 more.")

@@ -5,17 +5,17 @@ from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from tqdm.auto import tqdm
 
+from .._flags import list_flagged
 from .._threads import single_threaded
 from .._validation import check_waveforms, read_waveform
 from ._ddk import DDK_FEATURE_NAMES, MAX_IOI_CV, ddk_measures
 from ._praat import parselmouth
 from ._voice import VOICE_FEATURE_NAMES, voice_measures
-
-_LISTED = 10
 
 
 class MeasurementWarning(UserWarning):
@@ -117,15 +117,11 @@ class _Measures(TransformerMixin, BaseEstimator):
                 results.append(result)
                 bar.update()
         out = np.stack([values for values, _ in results])
-        flagged = [(i, r) for i, (_, r) in enumerate(results) if r]
-        if flagged:
-            listed = "; ".join(f"X[{i}]: {', '.join(r)}" for i, r in flagged[:_LISTED])
-            more = (
-                f"; and {len(flagged) - _LISTED} more" if len(flagged) > _LISTED else ""
-            )
+        n_flagged, listed = list_flagged([reasons for _, reasons in results])
+        if n_flagged:
             warnings.warn(
-                f"{type(self).__name__}: {len(flagged)} of {len(items)} recordings "
-                f"could not be fully measured (NaN in their rows): {listed}{more}.",
+                f"{type(self).__name__}: {n_flagged} of {len(items)} recordings "
+                f"could not be fully measured (NaN in their rows): {listed}.",
                 MeasurementWarning,
                 stacklevel=3,
             )
@@ -159,8 +155,6 @@ class _Measures(TransformerMixin, BaseEstimator):
 
 
 def _workers(n_jobs, n_items):
-    from joblib import effective_n_jobs
-
     return max(1, min(effective_n_jobs(n_jobs), n_items))
 
 
