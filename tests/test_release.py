@@ -1,6 +1,7 @@
 """The release's metadata tells the truth: version, changelog, citation, package."""
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -43,10 +44,19 @@ def test_changelog_has_this_version_dated_like_the_citation():
 
 
 def test_package_metadata_names_no_place_that_does_not_exist():
-    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert "urls" not in project  # no repository or site has been published yet
     assert project["dynamic"] == ["version"]
     assert (ROOT / project["license-files"][0]).is_file()
-    pythons = [c for c in project["classifiers"] if re.search(r"Python :: 3\.\d+$", c)]
-    assert pythons == ["Programming Language :: Python :: 3.11"]  # what CI runs
+    pythons = [
+        c.rsplit(" ", 1)[1]
+        for c in project["classifiers"]
+        if re.search(r"Python :: 3\.\d+$", c)
+    ]
+    # Only the versions CI runs the test suite on: python3 (3.11, the oldest
+    # the dependency minimums allow, as requires-python says) and the newest.
+    assert pythons == ["3.11", "3.13"]
+    assert project["requires-python"] == ">=3.11"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert 'versions/3.13.*/bin/python3' in ci
+    assert ".venv-3.13/bin/python -m pytest\n" in ci
