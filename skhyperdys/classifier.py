@@ -3,11 +3,13 @@
 import contextlib
 import copy
 import os
+import warnings
 from numbers import Integral
 
 import numpy as np
 import skorch.dataset
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
@@ -935,6 +937,34 @@ class HypernetClassifier(NeuralNetClassifier):
         with reuse_large_blocks():
             return super().fit_loop(X, y, epochs, **kwargs)
 
+    def _warn_if_no_better_than_majority(self, y):
+        """ConvergenceWarning if the last epoch did no better than the majority.
+
+        A fit that never left the plateau at the start of training (or fell
+        back to it) predicts one class for everything; its training
+        accuracy then stays within two standard errors (``1 / sqrt(n)``) of
+        the most frequent class's share. Read off skorch's ``train_acc``
+        (the training pass's own outputs), so it costs no forward pass.
+        """
+        if y is None or not len(self.history_) or "train_acc" not in self.history_[-1]:
+            return
+        _, counts = np.unique(np.asarray(y), return_counts=True)
+        majority = counts.max() / counts.sum()
+        accuracy = self.history_[-1, "train_acc"]
+        if accuracy > majority + max(0.02, 1 / np.sqrt(counts.sum())):
+            return
+        warnings.warn(
+            f"{type(self).__name__} ended training no better than always "
+            f"predicting the majority class: training accuracy {accuracy:.2f} in "
+            f"the last epoch against {majority:.2f} for the most frequent class, "
+            f"after {len(self.history_)} epochs. Its predictions are likely "
+            "near chance. Train longer (max_epochs), try another random_state "
+            "or a smaller lr, or start from pretrained weights "
+            "(weights='imagenet').",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
     # --- fitting and prediction -------------------------------------------
 
     def fit(self, X, y, **fit_params):
@@ -981,6 +1011,13 @@ class HypernetClassifier(NeuralNetClassifier):
             If ``weights="imagenet"`` is neither in the torch hub cache nor
             downloadable; the message says where to put the file.
 
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            If the last epoch's training accuracy is no better than always
+            predicting the most frequent class (within ``1 / sqrt(n)``): the
+            fit learnt nothing, and its predictions are likely near chance.
+
         Examples
         --------
         Fitting on precomputed backbone features skips AlexNet, which makes
@@ -1000,7 +1037,9 @@ class HypernetClassifier(NeuralNetClassifier):
             X, y = self._set_up(X, y)
             self.__dict__.pop("_grad_scaler", None)  # a new fit, a new scale
         with _seeded(self.seed_, self._cuda_devices()):
-            return super().fit(X, y, **fit_params)
+            super().fit(X, y, **fit_params)
+        self._warn_if_no_better_than_majority(y)
+        return self
 
     def _set_up(self, X, y):
         """What fit learns before building the model: input, classes, stats."""
@@ -1099,7 +1138,9 @@ class HypernetClassifier(NeuralNetClassifier):
         """
         if not self.initialized_:
             return self.fit(X, y, **fit_params)
-        return super().partial_fit(X, y, classes, **fit_params)
+        super().partial_fit(X, y, classes, **fit_params)
+        self._warn_if_no_better_than_majority(y)
+        return self
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import SMALL_NET, small_classifier
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import StratifiedKFold
 from skorch.dataset import ValidSplit
 from torchvision.models import AlexNet_Weights, alexnet
@@ -578,3 +578,28 @@ def test_batches_for_a_gpu_come_from_pinned_memory(X):
     assert gpu.get_iterator(on_host, training=True).pin_memory
     assert gpu.get_iterator(torch.utils.data.Subset(on_host, [0, 1])).pin_memory
     assert not small_classifier().get_iterator(on_host).pin_memory  # the CPU's own
+
+
+def _feature_data(separation, n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], n // 2)
+    X = rng.standard_normal((n, 16)).astype(np.float32)
+    X[:, 0] += separation * (2 * y - 1)
+    return {"features": X}, y
+
+
+def test_fit_warns_when_it_ends_no_better_than_the_majority_class():
+    """A fit that learnt nothing says so; one that learnt stays silent."""
+    X, y = _feature_data(separation=0.0)
+    stuck = HypernetClassifier(**{**SMALL_NET, "lr": 1e-9})
+    with pytest.warns(ConvergenceWarning, match="no better than always predicting"):
+        stuck.fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="after 3 epochs"):
+        stuck.set_params(max_epochs=1).partial_fit(X, y)
+
+    X, y = _feature_data(separation=3.0)
+    learnt = HypernetClassifier(**{**SMALL_NET, "lr": 1e-2, "max_epochs": 10})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        learnt.fit(X, y)
+    assert learnt.history_[-1, "train_acc"] > 0.9
