@@ -22,13 +22,14 @@ from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring
 from skorch.dataset import unpack_data
-from skorch.utils import TeeGenerator, to_tensor
+from skorch.utils import to_tensor
 from torch import nn
 
 from ._allocator import reuse_large_blocks
 from ._data import BatchDataset, collate_batches, to_device_if_it_fits
 from ._flags import NoveltyReference, novelty_reasons, warn_unusual
 from ._inputs import CheckedInputs, InputSpec, parse_input, summarise
+from ._loss_scaling import LossScalingMixin
 from ._precision import PRECISIONS, compute_dtype
 from ._validation import check_finite_images
 from .backbones import make_backbone, torchvision_backbones
@@ -73,7 +74,7 @@ def _seeded(seed, devices):
         yield
 
 
-class HypernetClassifier(NeuralNetClassifier):
+class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
     """Dysarthria classifier: a backbone embedding and a hypernetwork-generated head.
 
     The model of Ilias & Askounis (2025): a torchvision AlexNet whose last
@@ -871,13 +872,10 @@ class HypernetClassifier(NeuralNetClassifier):
             self.__dict__["_predicting"] = False
 
     def train_step(self, batch, **fit_params):
-        """One optimizer step; with ``precision="float16"``, with loss scaling.
+        """skorch's optimizer step, after marking the cast copy stale.
 
-        float16 gradients of small losses underflow to zero; a
-        :class:`torch.amp.GradScaler` multiplies the loss before
-        ``backward`` and divides the gradients before the step (skipping
-        steps whose gradients overflowed). Other precisions use skorch's
-        step unchanged.
+        With ``precision="float16"`` the loss is scaled through skorch's
+        smaller hooks (:class:`~skhyperdys._loss_scaling.LossScalingMixin`).
 
         Parameters
         ----------
@@ -892,27 +890,7 @@ class HypernetClassifier(NeuralNetClassifier):
             ``{"loss": loss, "y_pred": y_pred}`` as in skorch.
         """
         self._weights_changed()
-        if self._compute_dtype() != torch.float16:
-            return super().train_step(batch, **fit_params)
-        scaler = self.__dict__.get("_grad_scaler")
-        if scaler is None:
-            scaler = torch.amp.GradScaler(torch.device(self.device).type)
-            self.__dict__["_grad_scaler"] = scaler
-        self._zero_grad_optimizer()
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        scaler.scale(loss).backward()
-        scaler.unscale_(self.optimizer_)
-        self.notify(
-            "on_grad_computed",
-            named_parameters=TeeGenerator(self.get_all_learnable_params()),
-            batch=batch,
-        )
-        scaler.step(self.optimizer_)
-        scaler.update()
-        return {"loss": loss, "y_pred": y_pred}
+        return super().train_step(batch, **fit_params)
 
     def fit_loop(self, X, y=None, epochs=None, **kwargs):
         """skorch's training loop, with freed large blocks kept for reuse.
@@ -1035,7 +1013,7 @@ class HypernetClassifier(NeuralNetClassifier):
         """
         if not (self.warm_start and self.initialized_):
             X, y = self._set_up(X, y)
-            self.__dict__.pop("_grad_scaler", None)  # a new fit, a new scale
+            self._reset_loss_scaler()
         with _seeded(self.seed_, self._cuda_devices()):
             super().fit(X, y, **fit_params)
         self._warn_if_no_better_than_majority(y)
