@@ -16,6 +16,8 @@ overrides only the hooks it calls, as ``skorch.hf.AccelerateMixin`` does:
 
 import torch
 
+from ._runtime import runtime_of
+
 
 class _ScaledGradient(torch.autograd.Function):
     """Identity on the value; the gradient flowing back is multiplied by ``scale``."""
@@ -43,15 +45,14 @@ class LossScalingMixin:
         """The fit's GradScaler under float16, else None (made on first use)."""
         if self._compute_dtype() != torch.float16:
             return None
-        scaler = self.__dict__.get("_grad_scaler")  # past skorch's __setattr__
-        if scaler is None:
-            scaler = torch.amp.GradScaler(torch.device(self.device).type)
-            self.__dict__["_grad_scaler"] = scaler
-        return scaler
+        runtime = runtime_of(self)
+        if runtime.grad_scaler is None:
+            runtime.grad_scaler = torch.amp.GradScaler(torch.device(self.device).type)
+        return runtime.grad_scaler
 
     def _reset_loss_scaler(self):
         """A new fit, a new scale."""
-        self.__dict__.pop("_grad_scaler", None)
+        runtime_of(self).grad_scaler = None
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The criterion's loss; in float16 training, with a scaled gradient.

@@ -31,6 +31,7 @@ from ._flags import NoveltyReference, novelty_reasons, warn_unusual
 from ._inputs import CheckedInputs, InputSpec, parse_input, summarise
 from ._loss_scaling import LossScalingMixin
 from ._precision import PRECISIONS, compute_dtype
+from ._runtime import RUNTIME_KEY, runtime_of
 from ._validation import check_finite_images
 from .backbones import make_backbone, torchvision_backbones
 from .modules import (
@@ -782,7 +783,7 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         dtype = self._compute_dtype()
         if dtype is None:
             return super().infer(x, **fit_params)
-        if getattr(self, "_predicting", False):
+        if runtime_of(self).predicting:
             # The cast copy of the model, fixed between weight updates.
             x = to_tensor(x, device=self.device)
             return self._inference_module(dtype)(**x, **fit_params).float()
@@ -792,7 +793,7 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
 
     def _weights_changed(self):
         """Invalidate the cast copy of the model (see :meth:`_inference_module`)."""
-        self.__dict__["_weights_version"] = self.__dict__.get("_weights_version", 0) + 1
+        runtime_of(self).weights_version += 1
 
     def load_params(self, *args, **kwargs):
         """Load saved parameters, as :meth:`skorch.NeuralNet.load_params`.
@@ -809,21 +810,14 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
     def _compute_dtype(self):
         """``compute_dtype(precision, device)``, checked (and warned about) once."""
         key = (self.precision, str(self.device))
-        cached = self.__dict__.get("_dtype_cache")
-        if cached is None or cached[0] != key:
-            cached = (key, compute_dtype(self.precision, self.device or "cpu"))
-            self.__dict__["_dtype_cache"] = cached
-        return cached[1]
+        runtime = runtime_of(self)
+        if runtime.dtype is None or runtime.dtype[0] != key:
+            runtime.dtype = (key, compute_dtype(self.precision, self.device or "cpu"))
+        return runtime.dtype[1]
 
     def __getstate__(self):
         state = super().__getstate__()
-        for name in (
-            "_inference_cache",
-            "_grad_scaler",
-            "_dtype_cache",
-            "_novelty_cache",
-        ):
-            state.pop(name, None)
+        state.pop(RUNTIME_KEY, None)
         return state
 
     def _use_channels_last(self):
@@ -853,23 +847,23 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
             id(self.module_),
             dtype,
             self.channels_last,
-            self.__dict__.get("_weights_version", 0),
+            runtime_of(self).weights_version,
         )
-        cached = self.__dict__.get("_inference_cache")
-        if cached is None or cached[0] != key:
+        runtime = runtime_of(self)
+        if runtime.inference is None or runtime.inference[0] != key:
             module = copy.deepcopy(self.module_).eval()
             module.embedder.to(dtype)
-            self.__dict__["_inference_cache"] = (key, module)
-        return self.__dict__["_inference_cache"][1]
+            runtime.inference = (key, module)
+        return runtime.inference[1]
 
     @contextlib.contextmanager
     def _prediction(self):
         """Mark calls of ``infer`` as prediction (the cast copy may serve them)."""
-        self.__dict__["_predicting"] = True
+        runtime_of(self).predicting = True
         try:
             yield
         finally:
-            self.__dict__["_predicting"] = False
+            runtime_of(self).predicting = False
 
     def train_step(self, batch, **fit_params):
         """skorch's optimizer step, after marking the cast copy stale.
@@ -1263,11 +1257,10 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
     def _novelty_reference(self):
         """The training summaries with their spacing, made once per fit."""
         reference = self.novelty_reference_
-        cached = self.__dict__.get("_novelty_cache")
-        if cached is None or cached.reference is not reference:
-            cached = NoveltyReference(reference)
-            self.__dict__["_novelty_cache"] = cached
-        return cached
+        runtime = runtime_of(self)
+        if runtime.novelty is None or runtime.novelty.reference is not reference:
+            runtime.novelty = NoveltyReference(reference)
+        return runtime.novelty
 
     def _novelty_threshold(self):
         """``novelty_threshold_``; computed for a model saved before it existed."""

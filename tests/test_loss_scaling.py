@@ -9,6 +9,8 @@ from conftest import small_classifier
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 
+from skhyperdys._runtime import runtime_of
+
 
 class _GradientNorms(Callback):
     """Records what skorch hands ``on_grad_computed``: the flag and the norm."""
@@ -51,7 +53,7 @@ def test_callbacks_see_true_gradients_in_float16(monkeypatch):
         ).fit(X, y)
         assert [training for training, _ in record.seen] == [True] * len(record.seen)
         norms[precision] = record.seen[0][1]
-    assert clf.__dict__["_grad_scaler"].get_scale() > 1  # the loss was scaled
+    assert runtime_of(clf).grad_scaler.get_scale() > 1  # the loss was scaled
     # The first step's gradients, from the same weights: equal up to float16
     # rounding, not 65536 times larger.
     assert norms["float16"] == pytest.approx(norms["float32"], rel=0.1)

@@ -8,6 +8,7 @@ import torch
 from conftest import small_classifier
 
 from skhyperdys._precision import compute_dtype
+from skhyperdys._runtime import runtime_of
 
 BF16_CPU = torch.ops.mkldnn._is_mkldnn_bf16_supported()
 needs_bf16 = pytest.mark.skipif(not BF16_CPU, reason="this CPU has no bfloat16 units")
@@ -92,7 +93,7 @@ def test_cast_copy_follows_the_weights(data, float32_model):
     after = clf.predict_proba(X)
     assert not np.array_equal(before, after)
     fresh = pickle.loads(pickle.dumps(clf))  # no cache travels with a pickle
-    assert "_inference_cache" not in fresh.__dict__
+    assert "_runtime" not in fresh.__dict__
     np.testing.assert_array_equal(fresh.predict_proba(X), after)
 
 
@@ -101,7 +102,7 @@ def test_float16_trains_with_loss_scaling(monkeypatch, data):
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_fp16_supported", lambda: True)
     X, y = data
     clf = small_classifier(max_epochs=2, precision="float16").fit(X, y)
-    scaler = clf.__dict__["_grad_scaler"]
+    scaler = runtime_of(clf).grad_scaler
     assert scaler.get_scale() > 1  # the loss was scaled
     # ... and the gradients unscaled again: the weights moved as far as in
     # float32 (same seed), not 65536 times less or more.
