@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from skhyperdys import SpectrogramImages
 from skhyperdys.batched import (
+    _deltas,
     _feature_images_torch,
     _scale_into,
     delta_matrix,
@@ -216,3 +217,36 @@ def test_silence_is_a_constant_image_on_both_paths(scaling):
     np.testing.assert_array_equal(batched, per_clip)
     flat = batched.reshape(2, 3, -1)
     assert (flat == flat[:, :, :1]).all()  # every channel constant
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_deltas_at_each_clips_start_and_end_match_librosa(order):
+    """Each clip's first and last frames, where librosa fits its edge windows.
+
+    Three clips of different lengths side by side, each with a steep ramp at
+    its start and a flat end, so that a start computed from the wrong window
+    (the clip's end, or the previous clip's) differs from librosa's.
+    """
+    width, half = 9, 4
+    rng = np.random.default_rng(order)
+    blocks = []
+    for n in (12, 30, 9):
+        block = rng.standard_normal((5, n))
+        block[:, :width] += 40.0 * np.arange(width)  # steep ramp at the start
+        blocks.append(block)
+    S = torch.as_tensor(np.concatenate(blocks, axis=1))
+    got = _deltas(S, [b.shape[1] for b in blocks], width, order, "cpu").numpy()
+    start = 0
+    for block in blocks:
+        n = block.shape[1]
+        ref = librosa.feature.delta(block, width=width, order=order)
+        np.testing.assert_allclose(got[:, start : start + half], ref[:, :half])
+        np.testing.assert_allclose(got[:, start + n - half : start + n], ref[:, -half:])
+        start += n
+    # librosa fits a polynomial of degree `order` to each edge window, whose
+    # order-th derivative is the same at every frame of the window: its edge
+    # filters are all the interior one, so exchanging the start's operator
+    # with the end's changes nothing (the window each one reads does).
+    interior, left, right = delta_operators(width, order)
+    np.testing.assert_allclose(left, right, atol=1e-14)
+    np.testing.assert_allclose(left, np.tile(interior, (half, 1)), atol=1e-14)
