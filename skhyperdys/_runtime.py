@@ -25,6 +25,9 @@ class RuntimeCaches:
         Bumped at every weight update; stale cast copies are rebuilt.
     predicting : bool
         True while ``infer`` serves a prediction (the cast copy may serve it).
+    members : bool
+        True while ``infer`` serves :meth:`predict_member_proba` (each
+        generated classifier's log-probabilities instead of the mixture's).
     novelty : skhyperdys._flags.NoveltyReference or None
         The training summaries with their spacing, made once per fit.
     """
@@ -35,6 +38,7 @@ class RuntimeCaches:
         "inference",
         "weights_version",
         "predicting",
+        "members",
         "novelty",
     )
 
@@ -44,6 +48,7 @@ class RuntimeCaches:
         self.inference = None
         self.weights_version = 0
         self.predicting = False
+        self.members = False
         self.novelty = None
 
 

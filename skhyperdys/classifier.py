@@ -4,7 +4,7 @@ import contextlib
 import copy
 import os
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import skorch.dataset
@@ -20,8 +20,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EpochScoring
-from skorch.dataset import unpack_data
+from skorch.callbacks import EpochScoring, GradientNormClipping
 from skorch.utils import to_tensor
 from torch import nn
 
@@ -196,6 +195,14 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         Learning rate.
     max_epochs : int, default=30
         Training epochs (the paper's 30).
+    max_grad_norm : float or None, default=1.0
+        Gradients are rescaled so that their total norm is at most this
+        before each optimizer step (:class:`skorch.callbacks.GradientNormClipping`);
+        ``None`` leaves them as they are. Without it a random-initialised
+        AlexNet can take one large step after which every ReLU of a layer is
+        dead: the loss sits at ln 2 for the rest of the fit and the fold
+        ends at chance while its neighbours learn (seen at ``lr=3e-4`` on
+        the built-in data; ``benchmarks/training_stability.py``).
     batch_size : int, default=32
         Mini-batch size.
     module : type, default=HypernetModule
@@ -309,6 +316,7 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         "random_state": ["random_state"],
         "precision": [StrOptions(set(PRECISIONS))],
         "channels_last": ["boolean"],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     def __init__(
@@ -331,6 +339,7 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         optimizer=torch.optim.Adam,
         lr=1e-4,
         max_epochs=30,
+        max_grad_norm=1.0,
         batch_size=32,
         train_split=None,
         iterator_train__shuffle=True,
@@ -369,6 +378,7 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         self.random_state = random_state
         self.precision = precision
         self.channels_last = channels_last
+        self.max_grad_norm = max_grad_norm
 
     def __setattr__(self, name, value):
         # A backbone module of the user's is a parameter, copied at each fit,
@@ -405,6 +415,9 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
                     on_train=True,
                 )
                 callbacks.append(("train_acc", train_acc))
+        if self.max_grad_norm is not None:
+            clipping = GradientNormClipping(gradient_clip_value=self.max_grad_norm)
+            callbacks.append(("gradient_clipping", clipping))
         return callbacks
 
     # --- parameters -------------------------------------------------------
@@ -771,19 +784,30 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         **fit_params
             Passed to the module, except ``groups``.
 
+        Every prediction method comes through here (by skorch's
+        ``forward_iter``): :meth:`predict_member_proba` asks the module for
+        each generated classifier's log-probabilities instead of the
+        mixture's logits.
+
         Returns
         -------
         logits : torch.Tensor of shape (batch, n_classes)
-            The module's output.
+            The module's output; ``(batch, n_members, n_classes)``
+            log-probabilities for :meth:`predict_member_proba`.
         """
         fit_params.pop("groups", None)
         if self.channels_last and "images" in x:
             self._use_channels_last()
             x = {**x, "images": _channels_last(to_tensor(x["images"], self.device))}
         dtype = self._compute_dtype()
+        runtime = runtime_of(self)
+        if runtime.members:
+            module = self.module_ if dtype is None else self._inference_module(dtype)
+            x = to_tensor(x, device=self.device)
+            return module.member_log_proba(**x, **fit_params).float()
         if dtype is None:
             return super().infer(x, **fit_params)
-        if runtime_of(self).predicting:
+        if runtime.predicting:
             # The cast copy of the model, fixed between weight updates.
             x = to_tensor(x, device=self.device)
             return self._inference_module(dtype)(**x, **fit_params).float()
@@ -857,13 +881,18 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         return runtime.inference[1]
 
     @contextlib.contextmanager
-    def _prediction(self):
-        """Mark calls of ``infer`` as prediction (the cast copy may serve them)."""
-        runtime_of(self).predicting = True
+    def _prediction(self, members=False):
+        """Mark calls of ``infer`` as prediction (the cast copy may serve them).
+
+        With ``members``, ``infer`` returns each generated classifier's
+        log-probabilities (:meth:`predict_member_proba`).
+        """
+        runtime = runtime_of(self)
+        runtime.predicting, runtime.members = True, members
         try:
             yield
         finally:
-            runtime_of(self).predicting = False
+            runtime.predicting = runtime.members = False
 
     def train_step(self, batch, **fit_params):
         """skorch's optimizer step, after marking the cast copy stale.
@@ -1319,36 +1348,9 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         >>> bool(np.allclose(members.mean(axis=1), clf.predict_proba(X), atol=1e-6))
         True
         """
-        dataset = self.get_dataset(X)
-        dtype = self._compute_dtype()
-        if self.channels_last:
-            self._use_channels_last()
-        module = self.module_ if dtype is None else self._inference_module(dtype)
-        was_training = module.training
-        module.train(False)
-        chunks = []
-        try:
-            with torch.no_grad():
-                for batch in self.get_iterator(dataset, training=False):
-                    inputs, _ = unpack_data(batch)
-                    inputs = to_tensor(inputs, device=self.device)
-                    if self.channels_last and "images" in inputs:
-                        inputs["images"] = _channels_last(inputs["images"])
-                    embedding = module.embed(
-                        inputs.get("images"),
-                        inputs.get("features"),
-                        inputs.get("layers"),
-                    )
-                    head, context = module.head, inputs.get("context")
-                    if hasattr(head, "member_log_proba"):
-                        log_proba = head.member_log_proba(embedding, context)
-                    else:
-                        logits = head(embedding, context)
-                        log_proba = torch.log_softmax(logits, dim=-1)[:, None]
-                    chunks.append(log_proba.exp().float().cpu())
-        finally:
-            module.train(was_training)
-        return torch.cat(chunks).numpy()
+        with self._prediction(members=True):
+            log_proba = self.forward(X, training=False)
+        return log_proba.exp().numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -944,3 +944,32 @@ class HypernetModule(nn.Module):
         (5, 2)
         """
         return self.head(self.embed(images, features, layers), context)
+
+    def member_log_proba(self, images=None, features=None, layers=None, context=None):
+        """Log-probabilities of each generated classifier, ``(n, m, n_classes)``.
+
+        The head's ``member_log_proba`` where it has one (``m`` evaluation
+        contexts); otherwise the head's one classifier (``m = 1``).
+
+        Parameters
+        ----------
+        images, features, layers, context : torch.Tensor or None
+            As for :meth:`forward`.
+
+        Returns
+        -------
+        log_proba : torch.Tensor of shape (n, m, n_classes)
+            ``log_proba[i, j]``: sample ``i`` under classifier ``j``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skhyperdys.modules import DenseHead, Embedder, HypernetModule
+        >>> model = HypernetModule(Embedder(None, 16, 8), DenseHead(8, 2))
+        >>> tuple(model.member_log_proba(features=torch.randn(5, 16)).shape)
+        (5, 1, 2)
+        """
+        embedding = self.embed(images, features, layers)
+        if hasattr(self.head, "member_log_proba"):
+            return self.head.member_log_proba(embedding, context)
+        return torch.log_softmax(self.head(embedding, context), dim=-1)[:, None]

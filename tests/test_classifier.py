@@ -7,6 +7,7 @@ import torch
 from conftest import SMALL_NET, small_classifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import StratifiedKFold
+from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit
 from torchvision.models import AlexNet_Weights, alexnet
 
@@ -603,3 +604,49 @@ def test_fit_warns_when_it_ends_no_better_than_the_majority_class():
         warnings.simplefilter("error", ConvergenceWarning)
         learnt.fit(X, y)
     assert learnt.history_[-1, "train_acc"] > 0.9
+
+
+class _GradientNorms(Callback):
+    """Records the total gradient norm the optimizer is about to step with."""
+
+    def initialize(self):
+        self.norms = []
+        return self
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        grads = [p.grad.norm() for _, p in named_parameters if p.grad is not None]
+        self.norms.append(float(torch.stack(grads).norm()))
+
+
+def test_gradients_are_clipped_to_max_grad_norm_before_each_step():
+    """The default clipping keeps one large gradient from wrecking a fit."""
+    X, y = _feature_data(separation=3.0)
+    assert HypernetClassifier().max_grad_norm == 1.0
+    clipped = _GradientNorms()
+    small_classifier(max_grad_norm=1e-3, callbacks=[clipped]).fit(X, y)
+    assert max(clipped.norms) <= 1e-3 * (1 + 1e-4)
+    free = _GradientNorms()
+    small_classifier(max_grad_norm=None, callbacks=[free]).fit(X, y)
+    assert max(free.norms) > 1e-2
+    with pytest.raises(ValueError, match="max_grad_norm"):
+        small_classifier(max_grad_norm=0).fit(X, y)
+
+
+def test_every_prediction_method_goes_through_infer():
+    """skorch's override point sees every batch, member probabilities included."""
+    X, y = _feature_data(separation=3.0, n=40)
+    seen = []
+
+    class Counting(HypernetClassifier):
+        def infer(self, x, **fit_params):
+            seen.append(len(next(iter(x.values()))))
+            return super().infer(x, **fit_params)
+
+    clf = Counting(**{**SMALL_NET, "batch_size": 16, "n_eval_contexts": 3}).fit(X, y)
+    seen.clear()
+    proba = clf.predict_proba(X)
+    assert seen == [16, 16, 8]
+    members = clf.predict_member_proba(X)
+    assert seen == [16, 16, 8] * 2
+    assert members.shape == (40, 3, 2)
+    np.testing.assert_allclose(members.mean(axis=1), proba, atol=1e-6)
