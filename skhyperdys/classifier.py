@@ -47,6 +47,9 @@ __all__ = ["HypernetClassifier"]
 
 # Training inputs kept (summarised) for novelty scores, at most.
 _MAX_REFERENCE = 1000
+# Training samples the fitted model is scored on, to warn of a fit that ends
+# no better than the majority class.
+_MAX_CHECKED = 256
 
 
 def _encoded_accuracy(net, X, y):
@@ -198,11 +201,13 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
     max_grad_norm : float or None, default=1.0
         Gradients are rescaled so that their total norm is at most this
         before each optimizer step (:class:`skorch.callbacks.GradientNormClipping`);
-        ``None`` leaves them as they are. Without it a random-initialised
-        AlexNet can take one large step after which every ReLU of a layer is
-        dead: the loss sits at ln 2 for the rest of the fit and the fold
-        ends at chance while its neighbours learn (seen at ``lr=3e-4`` on
-        the built-in data; ``benchmarks/training_stability.py``).
+        ``None`` leaves them as they are. Adam's steps hardly change when
+        every gradient is scaled alike; what clipping stops is one gradient
+        hundreds of times the usual (seen near the end of fits whose training
+        loss was close to 0) becoming one large step, after which a
+        random-initialised AlexNet can predict one class for everything and
+        the fold ends at chance while its neighbours learn (see
+        ``benchmarks/training_stability.py``).
     batch_size : int, default=32
         Mini-batch size.
     module : type, default=HypernetModule
@@ -938,30 +943,40 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         with reuse_large_blocks():
             return super().fit_loop(X, y, epochs, **kwargs)
 
-    def _warn_if_no_better_than_majority(self, y):
-        """ConvergenceWarning if the last epoch did no better than the majority.
+    def _warn_if_no_better_than_majority(self, X, y):
+        """ConvergenceWarning if the fitted model does no better than the majority.
 
-        A fit that never left the plateau at the start of training (or fell
-        back to it) predicts one class for everything; its training
-        accuracy then stays within two standard errors (``1 / sqrt(n)``) of
-        the most frequent class's share. Read off skorch's ``train_acc``
-        (the training pass's own outputs), so it costs no forward pass.
+        Scores the fitted model (evaluation mode, as :meth:`predict`) on up
+        to ``_MAX_CHECKED`` training samples spread over the training data:
+        a fit that never left the plateau at the start of training, or was
+        thrown off it by one large step near the end, predicts one class for
+        nearly everything, so that its accuracy stays within two standard
+        errors (``1 / sqrt(n)``) of the most frequent class's share. skorch's
+        ``train_acc`` cannot tell: it scores the training pass (dropout on,
+        weights still moving), which stayed at 0.79 in such a fit whose
+        final model predicted one class for all of its training data.
         """
-        if y is None or not len(self.history_) or "train_acc" not in self.history_[-1]:
+        if y is None or isinstance(X, torch.utils.data.Dataset):
             return
-        _, counts = np.unique(np.asarray(y), return_counts=True)
+        y = column_or_1d(y)
+        n_rows = min(len(y), _MAX_CHECKED)
+        rows = np.unique(np.linspace(0, len(y) - 1, n_rows).astype(int))
+        dataset = torch.utils.data.Subset(self.get_dataset(X), rows.tolist())
+        with self._prediction():
+            codes = self.forward(dataset).argmax(dim=1).numpy()
+        accuracy = float(np.mean(codes == self.encode_labels(y[rows])))
+        _, counts = np.unique(y, return_counts=True)
         majority = counts.max() / counts.sum()
-        accuracy = self.history_[-1, "train_acc"]
-        if accuracy > majority + max(0.02, 1 / np.sqrt(counts.sum())):
+        if accuracy > majority + max(0.02, 1 / np.sqrt(len(rows))):
             return
         warnings.warn(
             f"{type(self).__name__} ended training no better than always "
-            f"predicting the majority class: training accuracy {accuracy:.2f} in "
-            f"the last epoch against {majority:.2f} for the most frequent class, "
-            f"after {len(self.history_)} epochs. Its predictions are likely "
-            "near chance. Train longer (max_epochs), try another random_state "
-            "or a smaller lr, or start from pretrained weights "
-            "(weights='imagenet').",
+            f"predicting the majority class: the fitted model's accuracy on "
+            f"{len(rows)} of its training samples is {accuracy:.2f}, against "
+            f"{majority:.2f} for the most frequent class, after "
+            f"{len(self.history_)} epochs. Its predictions are likely near "
+            "chance. Train longer (max_epochs), try another random_state or a "
+            "smaller lr, or start from pretrained weights (weights='imagenet').",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -1015,9 +1030,10 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         Warns
         -----
         sklearn.exceptions.ConvergenceWarning
-            If the last epoch's training accuracy is no better than always
-            predicting the most frequent class (within ``1 / sqrt(n)``): the
-            fit learnt nothing, and its predictions are likely near chance.
+            If the fitted model's accuracy on (up to 256 of) its training
+            samples is no better than always predicting the most frequent
+            class (within ``1 / sqrt(n)``): the fit learnt nothing, or was
+            thrown off at the end, and its predictions are likely near chance.
 
         Examples
         --------
@@ -1039,7 +1055,7 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
             self._reset_loss_scaler()
         with _seeded(self.seed_, self._cuda_devices()):
             super().fit(X, y, **fit_params)
-        self._warn_if_no_better_than_majority(y)
+        self._warn_if_no_better_than_majority(X, y)
         return self
 
     def _set_up(self, X, y):
@@ -1140,7 +1156,7 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         if not self.initialized_:
             return self.fit(X, y, **fit_params)
         super().partial_fit(X, y, classes, **fit_params)
-        self._warn_if_no_better_than_majority(y)
+        self._warn_if_no_better_than_majority(X, y)
         return self
 
     def predict_proba(self, X):

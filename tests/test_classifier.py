@@ -606,6 +606,27 @@ def test_fit_warns_when_it_ends_no_better_than_the_majority_class():
     assert learnt.history_[-1, "train_acc"] > 0.9
 
 
+class _ThrownOff(Callback):
+    """A last step that wrecks the weights: the model then predicts one class."""
+
+    def on_train_end(self, net, **kwargs):
+        with torch.no_grad():
+            for param in net.module_.embedder.parameters():
+                param.zero_()
+
+
+def test_fit_warns_when_its_final_model_predicts_one_class():
+    """Judged on the fitted model, not on the training pass's running accuracy."""
+    X, y = _feature_data(separation=3.0)
+    clf = HypernetClassifier(
+        **{**SMALL_NET, "lr": 1e-2, "max_epochs": 10, "callbacks": [_ThrownOff()]}
+    )
+    with pytest.warns(ConvergenceWarning, match="200 of its training samples"):
+        clf.fit(X, y)
+    assert clf.history_[-1, "train_acc"] > 0.9  # what the training pass saw
+    assert len(np.unique(clf.predict(X))) == 1
+
+
 class _GradientNorms(Callback):
     """Records the total gradient norm the optimizer is about to step with."""
 
