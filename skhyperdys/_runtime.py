@@ -28,6 +28,9 @@ class RuntimeCaches:
     members : bool
         True while ``infer`` serves :meth:`predict_member_proba` (each
         generated classifier's log-probabilities instead of the mixture's).
+    fitting : bool
+        True while ``fit`` runs (skorch's ``fit`` calls ``partial_fit``,
+        which then leaves the end-of-fit check to ``fit``).
     novelty : skhyperdys._flags.NoveltyReference or None
         The training summaries with their spacing, made once per fit.
     """
@@ -39,6 +42,7 @@ class RuntimeCaches:
         "weights_version",
         "predicting",
         "members",
+        "fitting",
         "novelty",
     )
 
@@ -49,6 +53,7 @@ class RuntimeCaches:
         self.weights_version = 0
         self.predicting = False
         self.members = False
+        self.fitting = False
         self.novelty = None
 
 

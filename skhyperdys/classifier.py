@@ -962,7 +962,8 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         n_rows = min(len(y), _MAX_CHECKED)
         rows = np.unique(np.linspace(0, len(y) - 1, n_rows).astype(int))
         dataset = torch.utils.data.Subset(self.get_dataset(X), rows.tolist())
-        with self._prediction():
+        # The data loader draws a seed from torch's global generator.
+        with torch.random.fork_rng(devices=self._cuda_devices()), self._prediction():
             codes = self.forward(dataset).argmax(dim=1).numpy()
         accuracy = float(np.mean(codes == self.encode_labels(y[rows])))
         _, counts = np.unique(y, return_counts=True)
@@ -1053,8 +1054,13 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         if not (self.warm_start and self.initialized_):
             X, y = self._set_up(X, y)
             self._reset_loss_scaler()
-        with _seeded(self.seed_, self._cuda_devices()):
-            super().fit(X, y, **fit_params)
+        runtime = runtime_of(self)
+        runtime.fitting = True  # skorch's fit runs partial_fit: check once, here
+        try:
+            with _seeded(self.seed_, self._cuda_devices()):
+                super().fit(X, y, **fit_params)
+        finally:
+            runtime.fitting = False
         self._warn_if_no_better_than_majority(X, y)
         return self
 
@@ -1156,7 +1162,8 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         if not self.initialized_:
             return self.fit(X, y, **fit_params)
         super().partial_fit(X, y, classes, **fit_params)
-        self._warn_if_no_better_than_majority(X, y)
+        if not runtime_of(self).fitting:
+            self._warn_if_no_better_than_majority(X, y)
         return self
 
     def predict_proba(self, X):

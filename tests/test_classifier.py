@@ -190,8 +190,10 @@ def test_frozen_backbone_runs_once_per_fit(X):
     clf = small_classifier(freeze_backbone=True, max_epochs=3, batch_size=8)
     clf.initialize_module = _counting(clf.initialize_module, calls)
     clf.fit(X, [0, 1] * 12)
-    # 24 images in batches of 8: 3 backbone passes for 3 epochs, not 9
-    assert calls == [[3]]
+    # 24 images in batches of 8: 3 backbone passes for 3 epochs, not 9, and
+    # 3 more as the fitted model predicts its training images once (the
+    # end-of-fit majority-class check)
+    assert calls == [[6]]
 
 
 def _counting(initialize_module, calls):
@@ -513,7 +515,9 @@ def test_a_batch_is_one_gather(X, monkeypatch):
 
     monkeypatch.setattr(_data, "_gather", gather)
     small_classifier(max_epochs=1, batch_size=8, train_split=None).fit(X, [0, 1] * 12)
-    assert calls == [8, 8, 8, 8, 8, 8]  # 3 batches x (images, labels)
+    # 3 training batches x (images, labels), then the end-of-fit check's
+    # prediction of the same 24 images: 3 batches x images
+    assert calls == [8, 8, 8, 8, 8, 8] + [8, 8, 8]
 
 
 def test_inputs_live_on_the_gpu_only_when_they_fit():
@@ -593,8 +597,11 @@ def test_fit_warns_when_it_ends_no_better_than_the_majority_class():
     """A fit that learnt nothing says so; one that learnt stays silent."""
     X, y = _feature_data(separation=0.0)
     stuck = HypernetClassifier(**{**SMALL_NET, "lr": 1e-9})
-    with pytest.warns(ConvergenceWarning, match="no better than always predicting"):
+    message = "no better than always predicting"
+    with pytest.warns(ConvergenceWarning, match=message) as record:
         stuck.fit(X, y)
+    assert len(record) == 1  # once, though skorch's fit runs partial_fit
+    assert record[0].filename == __file__  # points at the caller of fit
     with pytest.warns(ConvergenceWarning, match="after 3 epochs"):
         stuck.set_params(max_epochs=1).partial_fit(X, y)
 
