@@ -203,7 +203,7 @@ class HypernetClassifier(LossScalingMixin, NeuralNetClassifier):
         before each optimizer step (:class:`skorch.callbacks.GradientNormClipping`);
         ``None`` leaves them as they are. Adam's steps hardly change when
         every gradient is scaled alike; what clipping stops is one gradient
-        hundreds of times the usual (seen near the end of fits whose training
+        ten times the recent ones (seen near the end of fits whose training
         loss was close to 0) becoming one large step, after which a
         random-initialised AlexNet can predict one class for everything and
         the fold ends at chance while its neighbours learn (see
