@@ -9,6 +9,8 @@ import openpyxl
 import pandas as pd
 import pytest
 import soundfile as sf
+import torch
+from skorch.callbacks import Callback
 
 from skhyperdys import HypernetClassifier, SpectrogramImages
 from skhyperdys.datasets import make_syllable_repetitions
@@ -33,6 +35,22 @@ def small_transformer(**params):
 
 def small_classifier(**params):
     return HypernetClassifier(**{**SMALL_NET, **params})
+
+
+class GradientNorms(Callback):
+    """Records what skorch hands ``on_grad_computed``: the flag and the norm.
+
+    Callbacks run in order, the classifier's own (gradient clipping) first:
+    the norm is that of the gradients the optimizer steps with.
+    """
+
+    def __init__(self):
+        self.seen = []
+
+    def on_grad_computed(self, net, named_parameters, batch=None, **kwargs):
+        grads = [p.grad for _, p in named_parameters if p.grad is not None]
+        norm = torch.sqrt(sum((g.float() ** 2).sum() for g in grads))
+        self.seen.append((kwargs.get("training"), float(norm)))
 
 
 @pytest.fixture(scope="session")

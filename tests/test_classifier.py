@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import SMALL_NET, small_classifier
+from conftest import SMALL_NET, GradientNorms, small_classifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import StratifiedKFold
 from skorch.callbacks import Callback
@@ -634,28 +634,16 @@ def test_fit_warns_when_its_final_model_predicts_one_class():
     assert len(np.unique(clf.predict(X))) == 1
 
 
-class _GradientNorms(Callback):
-    """Records the total gradient norm the optimizer is about to step with."""
-
-    def initialize(self):
-        self.norms = []
-        return self
-
-    def on_grad_computed(self, net, named_parameters, **kwargs):
-        grads = [p.grad.norm() for _, p in named_parameters if p.grad is not None]
-        self.norms.append(float(torch.stack(grads).norm()))
-
-
 def test_gradients_are_clipped_to_max_grad_norm_before_each_step():
     """The default clipping keeps one large gradient from wrecking a fit."""
     X, y = _feature_data(separation=3.0)
     assert HypernetClassifier().max_grad_norm == 1.0
-    clipped = _GradientNorms()
+    clipped = GradientNorms()
     small_classifier(max_grad_norm=1e-3, callbacks=[clipped]).fit(X, y)
-    assert max(clipped.norms) <= 1e-3 * (1 + 1e-4)
-    free = _GradientNorms()
+    assert max(norm for _, norm in clipped.seen) <= 1e-3 * (1 + 1e-4)
+    free = GradientNorms()
     small_classifier(max_grad_norm=None, callbacks=[free]).fit(X, y)
-    assert max(free.norms) > 1e-2
+    assert max(norm for _, norm in free.seen) > 1e-2
     with pytest.raises(ValueError, match="max_grad_norm"):
         small_classifier(max_grad_norm=0).fit(X, y)
 

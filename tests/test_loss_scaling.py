@@ -5,23 +5,10 @@ import inspect
 import numpy as np
 import pytest
 import torch
-from conftest import small_classifier
+from conftest import GradientNorms, small_classifier
 from skorch import NeuralNet
-from skorch.callbacks import Callback
 
 from skhyperdys._runtime import runtime_of
-
-
-class _GradientNorms(Callback):
-    """Records what skorch hands ``on_grad_computed``: the flag and the norm."""
-
-    def __init__(self):
-        self.seen = []
-
-    def on_grad_computed(self, net, named_parameters, batch=None, **kwargs):
-        grads = [p.grad for _, p in named_parameters if p.grad is not None]
-        norm = torch.sqrt(sum((g.float() ** 2).sum() for g in grads))
-        self.seen.append((kwargs.get("training"), float(norm)))
 
 
 def test_skorch_hooks_we_override_keep_their_signatures():
@@ -47,7 +34,7 @@ def test_callbacks_see_true_gradients_in_float16(monkeypatch):
     X = rng.standard_normal((16, 3, 64, 64)).astype(np.float32)
     norms = {}
     for precision in ("float32", "float16"):
-        record = _GradientNorms()
+        record = GradientNorms()
         clf = small_classifier(
             max_epochs=1, precision=precision, callbacks=[("record", record)]
         ).fit(X, y)
